@@ -1,0 +1,34 @@
+"""relu-repro: every table and figure of five papers on the numerics of ReLU networks.
+
+    snakemake --cores 2 figures/all                    # every figure, default (quick) scale
+    snakemake --cores 2 figures/relu_prime/volume_mnist.pdf
+    snakemake -n figures/all --config scale=paper      # list the paper-scale jobs
+"""
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "config/schema.yaml")
+
+
+include: "workflow/common.smk"
+include: "workflow/data.smk"
+include: "workflow/relu_prime.smk"
+include: "workflow/relu_prime_intro.smk"
+include: "workflow/report.smk"
+
+
+localrules:
+    all,
+
+
+rule all:
+    """Every figure of every paper and the top manifest."""
+    input:
+        "figures/all",
+    default_target: True

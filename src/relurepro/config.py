@@ -1,0 +1,26 @@
+"""Loading the per-scale grids (config/scales/<scale>.yaml)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+
+def load_scale(path: str | Path) -> dict:
+    """The grids of one scale as plain JSON data (mapping keys become strings, e.g. runs["32"])."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"scale file {path} does not exist (scale must be smoke, quick or paper)")
+    with path.open() as f:
+        data = yaml.safe_load(f) or {}
+    # JSON Schema only knows string keys; YAML reads `32: 1000` as an int key.
+    return json.loads(json.dumps(data))
+
+
+def deviations_note(scale: str, deviations: list[str]) -> str:
+    """The one-line label a figure carries: its scale and every deviation from the paper."""
+    if not deviations:
+        return f"scale: {scale} (paper protocol)"
+    return f"scale: {scale}; deviations: " + "; ".join(deviations)

@@ -1,0 +1,1 @@
+"""Model constructors, one per architecture."""

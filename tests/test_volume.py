@@ -1,0 +1,132 @@
+import csv
+
+import pandas as pd
+import pytest
+import torch
+
+from relurepro import volume_mnist
+from relurepro.data import load_embedded
+from relurepro.volume import RUN_COLUMNS, VolumeCell, prepare_batches, read_runs, run_once, sample_volume
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    return load_embedded("mnist5k", "all").subset(2048)
+
+
+@pytest.fixture(scope="module")
+def mnist_all():
+    return load_embedded("mnist5k", "all")
+
+
+# Seeds with a mix of bifurcating and non-bifurcating runs on MNIST-5k (16 bit), so agreement is not vacuous.
+@pytest.mark.parametrize("bits,variant,seeds", [(16, "relu_everywhere", [0, 2, 3]), (16, "no_first_relu", [4, 5]),
+                                                (32, "relu_everywhere", [0, 1])])
+def test_forward_detector_agrees_with_the_gradient_pair(mnist_all, bits, variant, seeds):
+    firsts = {}
+    for detector in ("forward_zero", "pair"):
+        cell = VolumeCell(variant, 3, 256, 256, bits, detector)
+        xs, ys = prepare_batches(mnist_all, cell)
+        firsts[detector] = [run_once(cell, xs, ys, seed)[0] for seed in seeds]
+    assert firsts["forward_zero"] == firsts["pair"]
+    if bits == 16:
+        assert -1 in firsts["pair"] and max(firsts["pair"]) >= 0
+
+
+def test_64_bit_never_bifurcates_and_walks_every_batch(mnist):
+    cell = VolumeCell("relu_everywhere", 2, 256, 256, 64, "pair")
+    xs, ys = prepare_batches(mnist, cell)
+    assert xs[0].dtype == torch.float64
+    assert run_once(cell, xs, ys, seed=0) == (-1, 8)
+
+
+def test_runs_are_seeded(mnist):
+    cell = VolumeCell("relu_everywhere", 1, 64, 128, 16)
+    xs, ys = prepare_batches(mnist, cell)
+    assert [run_once(cell, xs, ys, s) for s in range(4)] == [run_once(cell, xs, ys, s) for s in range(4)]
+
+
+def test_sample_volume_resumes_from_its_partial_file(mnist, tmp_path):
+    cell = VolumeCell("relu_everywhere", 1, 64, 256, 16)
+    full = sample_volume(cell, mnist, 6, tmp_path / "full.csv", progress=False)
+    # A job killed after 3 runs leaves a partial file; the rerun only adds the missing runs.
+    sample_volume(cell, mnist, 3, tmp_path / "cut.csv", progress=False)
+    (tmp_path / "cut.csv").rename(tmp_path / "resumed.csv.partial")
+    resumed = sample_volume(cell, mnist, 6, tmp_path / "resumed.csv", progress=False)
+    key = [(r.run, r.seed, r.first_batch) for r in full]
+    assert [(r.run, r.seed, r.first_batch) for r in resumed] == key
+    assert [(r.run, r.seed, r.first_batch) for r in read_runs(tmp_path / "resumed.csv")] == key
+    assert not (tmp_path / "resumed.csv.partial").exists()
+
+
+def test_malformed_run_csv_names_the_file(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(",".join(RUN_COLUMNS) + "\n0,0,True,x,1,0.1\n")
+    with pytest.raises(ValueError, match="bad.csv, line 2"):
+        read_runs(bad)
+    bad.write_text("run,seed\n0,0\n")
+    with pytest.raises(ValueError, match="bad.csv: expected columns"):
+        read_runs(bad)
+
+
+def test_bad_cells_are_rejected():
+    with pytest.raises(ValueError, match="variant"):
+        VolumeCell("relu_somewhere", 1, 1, 1, 32)
+    with pytest.raises(ValueError, match="detector"):
+        VolumeCell("relu_everywhere", 1, 1, 1, 32, "psychic")
+
+
+VOL = {
+    "dataset": "mnist5k", "split": "all", "samples": 1024, "detector": "forward_zero",
+    "default": {"layers": 2, "neurons": 8, "batch": 256},
+    "layers": [1, 2], "neurons": [8], "batch": [256],
+    "runs": {"16": 4, "32": 4, "64": 2}, "runs_override": [{"layers": 1, "bits": 32, "runs": 2}],
+    "sample_size": {"variant": "no_first_relu", "sizes": [512, 1024]},
+    "panel_normalisation": "paper", "display_64bit": "paper", "deviations": [],
+}
+
+
+def write_runs(path, firsts):
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(RUN_COLUMNS)
+        for i, first in enumerate(firsts):
+            writer.writerow([i, i, first >= 0, first, 4 if first < 0 else first + 1, 0.0])
+    return path
+
+
+def test_grid_and_aggregation_semantics(tmp_path):
+    cells = volume_mnist.cells(VOL)
+    shapes = {(c["variant"], c["layers"], c["neurons"], c["batch"]) for c in cells}
+    assert shapes == {("relu_everywhere", 1, 8, 256), ("relu_everywhere", 2, 8, 256), ("no_first_relu", 2, 8, 256)}
+    assert {c["runs"] for c in cells if c["layers"] == 1 and c["bits"] == 32} == {2}
+    firsts = {16: [0, 0, 1, 3], 32: [1, -1, -1, -1], 64: [-1, -1]}
+    csvs = {}
+    for c in cells:
+        runs = firsts[c["bits"]][: c["runs"]]
+        key = (c["variant"], c["layers"], c["neurons"], c["batch"], c["bits"])
+        csvs[key] = write_runs(tmp_path / f"{len(csvs)}.csv", runs)
+    table = volume_mnist.aggregate(VOL, csvs)
+    volume_mnist.validate_aggregate(table)
+    assert list(table["panel"].unique()) == list(volume_mnist.PANELS)
+    ss = table[table.panel == "sample_size"].set_index(["x", "bits"])
+    # 512 samples = 2 batches of 256: runs bifurcated on batch 0 or 1 count, batch 3 does not.
+    assert ss.loc[(0.512, 16), "bifurcated"] == 3 and ss.loc[(1.024, 16), "bifurcated"] == 4
+    assert ss.loc[(0.512, 32), "percent"] == 25.0
+    layers = table[table.panel == "layers"].set_index(["x", "bits"])
+    assert layers.loc[(1, 32), "runs"] == 2 and layers.loc[(1, 32), "percent"] == 50.0
+    # Panel normalisation (S8): divided by the panel's maximum; measured 64-bit zeros drawn at 0.5 (S6).
+    assert layers.loc[(2, 16), "percent_panel"] == 100.0 and layers.loc[(2, 32), "percent_panel"] == 25.0
+    assert (table[table.bits == 64]["percent"] == 0).all() and (table[table.bits == 64]["display"] == 0.5).all()
+    absolute = volume_mnist.aggregate({**VOL, "panel_normalisation": "absolute", "display_64bit": "true_value"}, csvs)
+    assert (absolute["display"] == absolute["percent"]).all()
+
+
+def test_aggregation_fails_on_a_missing_cell():
+    with pytest.raises(KeyError, match="no run CSV"):
+        volume_mnist.aggregate(VOL, {})
+
+
+def test_validate_aggregate_rejects_bad_tables():
+    with pytest.raises(ValueError, match="expected columns"):
+        volume_mnist.validate_aggregate(pd.DataFrame({"panel": ["layers"]}), "x.csv")

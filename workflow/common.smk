@@ -1,0 +1,28 @@
+"""Scale loading, path helpers, wildcard constraints and device selection shared by every rule file."""
+
+import shutil
+from pathlib import Path
+
+from relurepro.config import deviations_note, load_scale
+
+SCALE = config["scale"]
+# The grids of the chosen scale, validated before any job: a wrong key or type stops the run here.
+SC = load_scale(Path(workflow.basedir) / "config" / "scales" / f"{SCALE}.yaml")
+validate(SC, "../config/scales.schema.yaml")
+
+# GPU rules ask for resources gpu=1 only when training will run on CUDA.
+USE_GPU = config["device"] == "cuda" or (
+    config["device"] == "auto" and shutil.which("nvidia-smi") is not None
+)
+GPU = 1 if USE_GPU else 0
+
+
+wildcard_constraints:
+    bits="16|32|64",
+    layers=r"\d+",
+    neurons=r"\d+",
+    batch=r"\d+",
+    runs=r"\d+",
+    samples=r"\d+",
+    dataset=r"[a-z0-9_]+",
+    split="train|test|extra|all",

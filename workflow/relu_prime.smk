@@ -1,0 +1,74 @@
+"""relu_prime: Bertoin et al., "Numerical influence of ReLU'(0) on backpropagation" (NeurIPS 2021)."""
+
+from relurepro import volume_mnist
+
+VOL = SC["relu_prime"]["volume_mnist"]
+VOL_DATA = f"{VOL['dataset']}-{VOL['split']}-{VOL['samples']}"
+VOL_CELL = (
+    "results/relu_prime/volume_mlp/{dataset}-{split}-{samples}/variant~{variant}/layers~{layers}"
+    "/neurons~{neurons}/batch~{batch}/bits~{bits}/detector~{detector}/runs~{runs}/runs.csv"
+)
+
+
+def volume_cell_csv(cell):
+    return VOL_CELL.format(
+        dataset=VOL["dataset"], split=VOL["split"], samples=VOL["samples"], detector=VOL["detector"], **cell
+    )
+
+
+rule volume_mlp_cell:
+    """Monte-Carlo runs of one volume cell (Section 3): one row per seeded initialisation, with the first
+    batch on which ReLU'(0)=0 and ReLU'(0)=1 give different first-layer gradients."""
+    input:
+        lambda w: dataset_ready(w.dataset),
+    output:
+        VOL_CELL,
+    log:
+        VOL_CELL.replace("results/", "logs/").replace(".csv", ".log"),
+    benchmark:
+        VOL_CELL.replace("results/", "benchmarks/").replace(".csv", ".tsv")
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
+        gpu=GPU,
+    params:
+        data_root=config["data_root"],
+    script:
+        "../scripts/relu_prime/volume_mlp_cell.py"
+
+
+rule volume_mnist_table:
+    """Aggregate the volume cells into the four panels of volume_mnist (validated column schema)."""
+    input:
+        [volume_cell_csv(c) for c in volume_mnist.cells(VOL)],
+    output:
+        "results/relu_prime/volume_mnist.csv",
+    log:
+        "logs/relu_prime/volume_mnist_table.log",
+    params:
+        vol=VOL,
+        cells=volume_mnist.cells(VOL),
+    script:
+        "../scripts/relu_prime/volume_mnist_table.py"
+
+
+rule volume_mnist_figure:
+    """Section 3 figure: P(theta in S01) at initialisation by sample size, neurons, layers and batch size,
+    for 16, 32 and 64 bit (R + ggplot2, as the original)."""
+    input:
+        "results/relu_prime/volume_mnist.csv",
+    output:
+        pdf="figures/relu_prime/volume_mnist.pdf",
+        png="figures/relu_prime/volume_mnist.png",
+    log:
+        "logs/relu_prime/volume_mnist_figure.log",
+    params:
+        note=deviations_note(SCALE, VOL["deviations"]),
+    script:
+        "../scripts/relu_prime/volume_mnist.R"
+
+
+RELU_PRIME_FIGURES = {
+    "volume_mnist": VOL["deviations"],
+}

@@ -1,0 +1,73 @@
+"""relu_prime introduction experiment: weight differences and minimal activation (spec 3.1, 3.2)."""
+
+import sys
+
+# Notebooks run with the interpreter running Snakemake (the project venv), whatever is on PATH.
+NOTEBOOK_PYTHON = sys.executable
+INTRO = SC["relu_prime"]["intro"]
+INTRO_RUN = "results/relu_prime/intro/{dataset}-{split}-{samples}/bits~{bits}/iterations~{iterations}"
+INTRO_TRACE = INTRO_RUN + "/trace.csv"
+
+
+def intro_trace_csvs():
+    return [
+        INTRO_TRACE.format(
+            dataset=INTRO["dataset"],
+            split=INTRO["split"],
+            samples=INTRO["samples"],
+            bits=bits,
+            iterations=INTRO["iterations"],
+        )
+        for bits in INTRO["bits"]
+    ]
+
+
+rule intro_trace:
+    """Three MLPs 784-2000-128-10 from identical weights (ReLU'(0)=1 vs 0 vs 0) trained by plain SGD on the
+    same batches: per iteration the weight differences before the step and the minimal first-layer
+    |pre-activation|. Single thread on CPU, so the exact-zero iteration is reproducible.
+    """
+    input:
+        lambda w: dataset_ready(w.dataset),
+    output:
+        INTRO_TRACE,
+    log:
+        "logs/" + INTRO_TRACE.replace(".csv", ".log"),
+    benchmark:
+        "benchmarks/" + INTRO_TRACE.replace(".csv", ".tsv")
+    wildcard_constraints:
+        iterations=r"\d+",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        data_root=config["data_root"],
+    script:
+        "../scripts/relu_prime/intro_trace.py"
+
+
+rule intro_weight_diff_figure:
+    """Introduction figure (also covers intro_min_activation): "1 vs 0" and "0 vs 0" weight differences and
+    the minimal first-layer activation per iteration, 32 and 64 bit side by side (papermill notebook; the
+    executed notebook and its HTML are kept under results/)."""
+    input:
+        notebook="notebooks/relu_prime/intro_weight_diff.ipynb",
+        traces=intro_trace_csvs(),
+    output:
+        pdf="figures/relu_prime/intro_weight_diff.pdf",
+        png="figures/relu_prime/intro_weight_diff.png",
+        notebook="results/relu_prime/notebooks/intro_weight_diff.ipynb",
+        html="results/relu_prime/notebooks/intro_weight_diff.html",
+    log:
+        "logs/relu_prime/intro_weight_diff_figure.log",
+    params:
+        traces=lambda w, input: ",".join(input.traces),
+        note=deviations_note(SCALE, INTRO["deviations"]),
+    shell:
+        "({NOTEBOOK_PYTHON} -m papermill {input.notebook} {output.notebook} -k python3 --log-output"
+        " -p trace_csvs {params.traces:q} -p pdf {output.pdf:q} -p png {output.png:q} -p note {params.note:q}"
+        " && {NOTEBOOK_PYTHON} -m jupyter nbconvert --to html {output.notebook:q}) > {log} 2>&1"
+
+
+RELU_PRIME_FIGURES["intro_weight_diff"] = INTRO["deviations"]

@@ -1,0 +1,40 @@
+"""Manifests: figures/<paper>/all per paper and figures/all for everything."""
+
+PAPERS = {"relu_prime": RELU_PRIME_FIGURES}
+
+
+localrules:
+    paper_manifest,
+    manifest,
+
+
+rule paper_manifest:
+    """One line per figure of a paper: path, sha256, scale and labelled deviations."""
+    input:
+        lambda w: [f"figures/{w.paper}/{fid}.pdf" for fid in PAPERS[w.paper]],
+    output:
+        "figures/{paper}/all",
+    log:
+        "logs/{paper}/manifest.log",
+    wildcard_constraints:
+        paper="|".join(PAPERS),
+    params:
+        figures=lambda w: PAPERS[w.paper],
+        scale=SCALE,
+    script:
+        "../scripts/manifest.py"
+
+
+rule manifest:
+    """Every paper's manifest gathered into figures/all."""
+    input:
+        [f"figures/{paper}/all" for paper in PAPERS],
+    output:
+        "figures/all",
+    log:
+        "logs/manifest.log",
+    params:
+        figures=None,
+        scale=SCALE,
+    script:
+        "../scripts/manifest.py"
