@@ -3,6 +3,8 @@
 # As root they are installed; otherwise a missing package is named with the command that installs it.
 set -euo pipefail
 packages=(r-base-core r-cran-ggplot2 r-cran-data.table r-cran-svglite)
+# Debian's own python3 has no venv module without python3-venv.
+python3 -m venv --help >/dev/null 2>&1 || packages+=(python3-venv)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -34,6 +34,8 @@ rule volume_mlp_cell:
         gpu=GPU,
     params:
         data_root=config["data_root"],
+    conda:
+        "../envs/torch.yaml"
     script:
         "../scripts/relu_prime/volume_mlp_cell.py"
 
@@ -49,6 +51,8 @@ rule volume_mnist_table:
     params:
         vol=VOL,
         cells=volume_mnist.cells(VOL),
+    conda:
+        "../envs/torch.yaml"
     script:
         "../scripts/relu_prime/volume_mnist_table.py"
 
@@ -65,6 +69,8 @@ rule volume_mnist_figure:
         "logs/relu_prime/volume_mnist_figure.log",
     params:
         note=deviations_note(SCALE, VOL["deviations"]),
+    conda:
+        "../envs/r.yaml"
     script:
         "../scripts/relu_prime/volume_mnist.R"
 

@@ -21,6 +21,8 @@ rule paper_manifest:
     params:
         figures=lambda w: PAPERS[w.paper],
         scale=SCALE,
+    conda:
+        "../envs/torch.yaml"
     script:
         "../scripts/manifest.py"
 
@@ -36,5 +38,7 @@ rule manifest:
     params:
         figures=None,
         scale=SCALE,
+    conda:
+        "../envs/torch.yaml"
     script:
         "../scripts/manifest.py"

@@ -316,5 +316,6 @@ def check_imagenet(folder: str | Path, n_classes: int = 1000) -> dict:
             raise ValueError(f"ImageNet {folder / part} has {len(names)} class folders, expected {n_classes}")
         empty = [c for c in names if next((folder / part / c).iterdir(), None) is None]
         if empty:
-            raise ValueError(f"ImageNet {folder / part} has {len(empty)} empty class folder(s): {', '.join(empty[:10])}")
+            raise ValueError(f"ImageNet {folder / part} has {len(empty)} empty class folder(s): "
+                             f"{', '.join(empty[:10])}")
     return {part: len(names) for part, names in classes.items()}

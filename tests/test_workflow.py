@@ -1,0 +1,108 @@
+"""The pipeline as users run it: lint, formatting, dry-runs at every scale, config errors, a smoke run,
+and a single-figure rebuild."""
+
+import re
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from conftest import REPO, snakemake
+
+from relurepro import manifest
+from relurepro.volume_mnist import COLUMNS, validate_aggregate
+
+pytestmark = pytest.mark.workflow
+
+
+def job_counts(output: str) -> dict[str, int]:
+    """The 'Job stats' table of a Snakemake dry-run or run."""
+    stats = output.split("Job stats:")[1]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", stats, re.M) if m[1] != "total"}
+
+
+def test_lint_is_clean(workdir):
+    proc = snakemake(workdir, "--lint", check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_snakefmt_check():
+    import subprocess
+
+    snakefmt = REPO / ".venv" / "bin" / "snakefmt"
+    exe = [str(snakefmt)] if snakefmt.exists() else [sys.executable, "-m", "snakefmt"]
+    proc = subprocess.run([*exe, "--check", "Snakefile", "workflow"], cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("scale", ["smoke", "quick", "paper"])
+def test_dry_run_every_scale(workdir, scale):
+    start = time.perf_counter()
+    proc = snakemake(workdir, "-n", "figures/all", "--config", f"scale={scale}")
+    seconds = time.perf_counter() - start
+    counts = job_counts(proc.stdout)
+    assert counts["manifest"] == 1 and counts["volume_mnist_figure"] == 1 and counts["volume_mlp_cell"] > 0
+    assert seconds < 60, f"dry-run took {seconds:.1f} s"
+
+
+def test_paper_dry_run_lists_the_papers_runs_offline(workdir):
+    proc = snakemake(workdir, "-n", "-p", "figures/all", "--config", "scale=paper")
+    cells = re.findall(r"volume_mlp/mnist-train-60000/variant~(\w+)/layers~(\d+)/neurons~(\d+)/batch~(\d+)"
+                       r"/bits~(\d+)/detector~pair/runs~(\d+)/runs.csv", proc.stdout)
+    cells = set(cells)
+    # Layers, neurons, batch panels and the sample-size cell, in three precisions, 1000 runs (64 bit: 10).
+    assert len(cells) == 3 * 14
+    assert {c[5] for c in cells if c[4] in ("16", "32")} == {"1000"}
+    assert {c[5] for c in cells if c[4] == "64"} == {"10"}
+    assert ("relu_everywhere", "3", "1024", "256", "32", "1000") in cells
+    assert ("no_first_relu", "3", "256", "256", "16", "1000") in cells
+    # The official archive is a job to run, not something fetched while planning.
+    assert job_counts(proc.stdout)["download_dataset"] == 1
+    assert not (workdir / "data").exists()
+
+
+@pytest.mark.parametrize("override,key", [("foo=1", "foo"), ("threads=abc", "threads"), ("scale=huge", "scale"),
+                                          ("device=gpu", "device")])
+def test_bad_config_fails_before_any_job_naming_the_key(workdir, override, key):
+    proc = snakemake(workdir, "--cores", "1", "figures/all", "--config", override, check=False)
+    assert proc.returncode != 0
+    assert key in proc.stderr + proc.stdout
+    assert not (workdir / "results").exists() and not (workdir / "logs").exists()
+
+
+def test_bad_scale_file_value_names_the_key(workdir):
+    path = workdir / "config" / "scales" / "smoke.yaml"
+    path.write_text(path.read_text().replace("runs: {16: 6, 32: 10, 64: 2}", "runs: {16: 6, 32: many, 64: 2}"))
+    proc = snakemake(workdir, "-n", "figures/all", "--config", "scale=smoke", check=False)
+    assert proc.returncode != 0
+    assert "runs" in proc.stderr and "many" in proc.stderr
+
+
+def test_one_figure_needs_only_its_own_jobs(workdir):
+    proc = snakemake(workdir, "-n", "figures/relu_prime/volume_mnist.pdf", "--config", "scale=smoke")
+    assert set(job_counts(proc.stdout)) == {"volume_mlp_cell", "volume_mnist_table", "volume_mnist_figure"}
+
+
+def test_smoke_run_builds_every_figure_and_manifest(smoke_run):
+    rows = manifest.read(smoke_run / "figures" / "all")
+    assert {r["figure"] for r in rows} >= {"relu_prime/volume_mnist", "relu_prime/intro_weight_diff"}
+    for row in rows:
+        pdf = smoke_run / row["path"]
+        assert pdf.read_bytes()[:4] == b"%PDF"
+        assert row["sha256"] == manifest.sha256(pdf)
+        assert row["scale"] == "smoke" and row["deviations"] != "none"
+    table = pd.read_csv(smoke_run / "results" / "relu_prime" / "volume_mnist.csv")
+    assert list(table.columns) == list(COLUMNS)
+    validate_aggregate(table)
+    # Every 64-bit cell was really computed (runs > 0) and found no bifurcation.
+    assert (table[table.bits == 64]["runs"] > 0).all() and (table[table.bits == 64]["bifurcated"] == 0).all()
+    notebooks = smoke_run / "results" / "relu_prime" / "notebooks"
+    assert (notebooks / "intro_weight_diff.ipynb").exists() and (notebooks / "intro_weight_diff.html").exists()
+
+
+def test_rebuilding_one_figure_reruns_only_that_figure(smoke_run):
+    (smoke_run / "figures" / "relu_prime" / "volume_mnist.pdf").unlink()
+    proc = snakemake(smoke_run, "--cores", "1", "figures/relu_prime/volume_mnist.pdf", "--config", "scale=smoke")
+    assert job_counts(proc.stderr + proc.stdout) == {"volume_mnist_figure": 1}
+    assert (smoke_run / "figures" / "relu_prime" / "volume_mnist.pdf").exists()
