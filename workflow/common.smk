@@ -1,14 +1,12 @@
 """Scale loading, path helpers, wildcard constraints and device selection shared by every rule file."""
 
-import os
 import shutil
 from pathlib import Path
 
-from relurepro.config import deviations_note, load_scale
+from relurepro.config import deviations_note, expose_library, load_scale
 
 # Jobs import the library from this checkout, also inside --use-conda environments and on cluster nodes.
-SRC = str(Path(workflow.basedir) / "src")
-os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")]))
+expose_library()
 
 SCALE = config["scale"]
 # The grids of the chosen scale, validated before any job: a wrong key or type stops the run here.

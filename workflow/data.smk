@@ -30,6 +30,8 @@ rule download_dataset:
         "logs/data/download_{name}.log",
     wildcard_constraints:
         name="|".join(OFFICIAL),
+    conda:
+        "../envs/torch.yaml"
     resources:
         mem_mb=1000,
         runtime=120,

@@ -5,15 +5,20 @@ from relurepro import volume_mnist
 VOL = SC["relu_prime"]["volume_mnist"]
 VOL_DATA = f"{VOL['dataset']}-{VOL['split']}-{VOL['samples']}"
 VOL_CELL = (
-    "results/relu_prime/volume_mlp/{dataset}-{split}-{samples}/variant~{variant}/layers~{layers}"
-    "/neurons~{neurons}/batch~{batch}/bits~{bits}/detector~{detector}/runs~{runs}/runs.csv"
+    "results/relu_prime/volume_mlp/{dataset}-{split}-{samples}/variant~{variant}/layers~{layers}/"
+    "neurons~{neurons}/batch~{batch}/bits~{bits}/detector~{detector}/runs~{runs}/runs.csv"
 )
-
-
-def volume_cell_csv(cell):
-    return VOL_CELL.format(
-        dataset=VOL["dataset"], split=VOL["split"], samples=VOL["samples"], detector=VOL["detector"], **cell
+VOL_CELLS = volume_mnist.cells(VOL)
+VOL_CELL_CSVS = [
+    VOL_CELL.format(
+        dataset=VOL["dataset"],
+        split=VOL["split"],
+        samples=VOL["samples"],
+        detector=VOL["detector"],
+        **c,
     )
+    for c in VOL_CELLS
+]
 
 
 rule volume_mlp_cell:
@@ -27,6 +32,8 @@ rule volume_mlp_cell:
         VOL_CELL.replace("results/", "logs/").replace(".csv", ".log"),
     benchmark:
         VOL_CELL.replace("results/", "benchmarks/").replace(".csv", ".tsv")
+    conda:
+        "../envs/torch.yaml"
     threads: 1
     resources:
         mem_mb=2000,
@@ -34,8 +41,6 @@ rule volume_mlp_cell:
         gpu=GPU,
     params:
         data_root=config["data_root"],
-    conda:
-        "../envs/torch.yaml"
     script:
         "../scripts/relu_prime/volume_mlp_cell.py"
 
@@ -43,16 +48,16 @@ rule volume_mlp_cell:
 rule volume_mnist_table:
     """Aggregate the volume cells into the four panels of volume_mnist (validated column schema)."""
     input:
-        [volume_cell_csv(c) for c in volume_mnist.cells(VOL)],
+        VOL_CELL_CSVS,
     output:
         "results/relu_prime/volume_mnist.csv",
     log:
         "logs/relu_prime/volume_mnist_table.log",
-    params:
-        vol=VOL,
-        cells=volume_mnist.cells(VOL),
     conda:
         "../envs/torch.yaml"
+    params:
+        vol=VOL,
+        cells=VOL_CELLS,
     script:
         "../scripts/relu_prime/volume_mnist_table.py"
 
@@ -67,10 +72,10 @@ rule volume_mnist_figure:
         png="figures/relu_prime/volume_mnist.png",
     log:
         "logs/relu_prime/volume_mnist_figure.log",
-    params:
-        note=deviations_note(SCALE, VOL["deviations"]),
     conda:
         "../envs/r.yaml"
+    params:
+        note=deviations_note(SCALE, VOL["deviations"]),
     script:
         "../scripts/relu_prime/volume_mnist.R"
 

@@ -5,21 +5,16 @@ import sys
 # Notebooks run with the interpreter running Snakemake (the project venv), whatever is on PATH.
 NOTEBOOK_PYTHON = sys.executable
 INTRO = SC["relu_prime"]["intro"]
-INTRO_RUN = "results/relu_prime/intro/{dataset}-{split}-{samples}/bits~{bits}/iterations~{iterations}"
-INTRO_TRACE = INTRO_RUN + "/trace.csv"
+INTRO_TRACE = "results/relu_prime/intro/{dataset}-{split}-{samples}/bits~{bits}/iterations~{iterations}/trace.csv"
 
-
-def intro_trace_csvs():
-    return [
-        INTRO_TRACE.format(
-            dataset=INTRO["dataset"],
-            split=INTRO["split"],
-            samples=INTRO["samples"],
-            bits=bits,
-            iterations=INTRO["iterations"],
-        )
-        for bits in INTRO["bits"]
-    ]
+INTRO_TRACES = expand(
+    INTRO_TRACE,
+    dataset=INTRO["dataset"],
+    split=INTRO["split"],
+    samples=INTRO["samples"],
+    bits=INTRO["bits"],
+    iterations=INTRO["iterations"],
+)
 
 
 rule intro_trace:
@@ -32,9 +27,9 @@ rule intro_trace:
     output:
         INTRO_TRACE,
     log:
-        "logs/" + INTRO_TRACE.replace(".csv", ".log"),
+        f"logs/{INTRO_TRACE.removesuffix('.csv')}.log",
     benchmark:
-        "benchmarks/" + INTRO_TRACE.replace(".csv", ".tsv")
+        f"benchmarks/{INTRO_TRACE.removesuffix('.csv')}.tsv"
     wildcard_constraints:
         iterations=r"\d+",
     threads: 1
@@ -53,7 +48,7 @@ rule intro_weight_diff_figure:
     executed notebook and its HTML are kept under results/)."""
     input:
         notebook="notebooks/relu_prime/intro_weight_diff.ipynb",
-        traces=intro_trace_csvs(),
+        traces=INTRO_TRACES,
     output:
         pdf="figures/relu_prime/intro_weight_diff.pdf",
         png="figures/relu_prime/intro_weight_diff.png",

@@ -18,11 +18,11 @@ rule paper_manifest:
         "logs/{paper}/manifest.log",
     wildcard_constraints:
         paper="|".join(PAPERS),
+    conda:
+        "../envs/torch.yaml"
     params:
         figures=lambda w: PAPERS[w.paper],
         scale=SCALE,
-    conda:
-        "../envs/torch.yaml"
     script:
         "../scripts/manifest.py"
 
@@ -35,10 +35,10 @@ rule manifest:
         "figures/all",
     log:
         "logs/manifest.log",
+    conda:
+        "../envs/torch.yaml"
     params:
         figures=None,
         scale=SCALE,
-    conda:
-        "../envs/torch.yaml"
     script:
         "../scripts/manifest.py"

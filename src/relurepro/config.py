@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import yaml
@@ -24,3 +25,11 @@ def deviations_note(scale: str, deviations: list[str]) -> str:
     if not deviations:
         return f"scale: {scale} (paper protocol)"
     return f"scale: {scale}; deviations: " + "; ".join(deviations)
+
+
+def expose_library() -> None:
+    """Put this library's source folder first on PYTHONPATH, so jobs started from here (in conda envs, on
+    cluster nodes) import the same code as the workflow."""
+    src = str(Path(__file__).resolve().parents[1])
+    rest = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != src]
+    os.environ["PYTHONPATH"] = os.pathsep.join([src, *rest])

@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 from relurepro.activations import ReLUAlpha
 from relurepro.data import TensorData, batches, n_batches
-from relurepro.numerics import ExactZeroCounter
+from relurepro.numerics import ExactZeroCounter, resolve_device
 
 OPTIMIZERS = ("sgd", "adam")
 SCHEDULES = (None, "cosine")
@@ -76,12 +76,6 @@ class TrainConfig:
         d = asdict(self)
         d["t_max"] = (self.t_max or self.epochs) if self.schedule == "cosine" else None
         return d
-
-
-def resolve_device(device: str) -> torch.device:
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    return torch.device(device)
 
 
 def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
