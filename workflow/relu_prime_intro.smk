@@ -1,9 +1,11 @@
 """relu_prime introduction experiment: weight differences and minimal activation (spec 3.1, 3.2)."""
 
 import sys
+from pathlib import Path
 
-# Notebooks run with the interpreter running Snakemake (the project venv), whatever is on PATH.
-NOTEBOOK_PYTHON = sys.executable
+# papermill/jupyter: the conda env's with --use-conda, else the ones beside the Python running Snakemake
+# (the project venv, also when it is not activated): that folder is appended to PATH as a fallback.
+FALLBACK_BIN = str(Path(sys.executable).parent)
 INTRO = SC["relu_prime"]["intro"]
 INTRO_TRACE = "results/relu_prime/intro/{dataset}-{split}-{samples}/bits~{bits}/iterations~{iterations}/trace.csv"
 
@@ -27,11 +29,13 @@ rule intro_trace:
     output:
         INTRO_TRACE,
     log:
-        f"logs/{INTRO_TRACE.removesuffix('.csv')}.log",
+        INTRO_TRACE.replace("results/", "logs/").replace(".csv", ".log"),
     benchmark:
-        f"benchmarks/{INTRO_TRACE.removesuffix('.csv')}.tsv"
+        INTRO_TRACE.replace("results/", "benchmarks/").replace(".csv", ".tsv")
     wildcard_constraints:
         iterations=r"\d+",
+    conda:
+        "../envs/torch.yaml"
     threads: 1
     resources:
         mem_mb=2000,
@@ -56,13 +60,16 @@ rule intro_weight_diff_figure:
         html="results/relu_prime/notebooks/intro_weight_diff.html",
     log:
         "logs/relu_prime/intro_weight_diff_figure.log",
+    conda:
+        "../envs/notebook.yaml"
     params:
         traces=lambda w, input: ",".join(input.traces),
         note=deviations_note(SCALE, INTRO["deviations"]),
+        fallback_bin=FALLBACK_BIN,
     shell:
-        "({NOTEBOOK_PYTHON} -m papermill {input.notebook} {output.notebook} -k python3 --log-output"
+        "export PATH=$PATH:{params.fallback_bin:q}; (papermill {input.notebook} {output.notebook} -k python3 --log-output"
         " -p trace_csvs {params.traces:q} -p pdf {output.pdf:q} -p png {output.png:q} -p note {params.note:q}"
-        " && {NOTEBOOK_PYTHON} -m jupyter nbconvert --to html {output.notebook:q}) > {log} 2>&1"
+        " && jupyter nbconvert --to html {output.notebook:q}) > {log} 2>&1"
 
 
 RELU_PRIME_FIGURES["intro_weight_diff"] = INTRO["deviations"]
