@@ -30,8 +30,16 @@ prepare_volume <- function(table) {
 # The four-panel bar chart: proportion of runs in S01 per panel value and precision.
 volume_mnist_plot <- function(table, note = "") {
   table <- prepare_volume(table)
-  ggplot(table, aes(x = xvar, y = display, fill = precision)) +
-    geom_col(position = position_dodge(preserve = "single")) +
+  dodge <- position_dodge(width = 0.9, preserve = "single")
+  plot <- ggplot(table, aes(x = xvar, y = display, fill = precision)) +
+    geom_col(position = dodge)
+  # The absolute 32-bit percentage over its bar: small bars stay readable whatever the normalisation.
+  if ("percent" %in% names(table)) {
+    table[, label := ifelse(bits == 32, as.character(signif(percent, 2)), "")]
+    plot <- plot + geom_text(data = table, aes(label = label, group = precision),
+                             position = position_dodge(width = 0.9), vjust = -0.4, size = 1.8)
+  }
+  plot +
     facet_wrap(~panel, ncol = 4, scales = "free_x", strip.position = "bottom", drop = TRUE) +
     scale_fill_manual(values = PRECISION_FILLS, name = "Precision") +
     scale_y_continuous(breaks = seq(0, 100, 20), limits = c(0, 100)) +

@@ -66,8 +66,15 @@ def cells(vol: dict) -> list[dict]:
     ]
 
 
-def _cell_key(c: dict) -> tuple:
-    return c["variant"], c["layers"], c["neurons"], c["batch"], c["bits"]
+def display_note(vol: dict) -> str:
+    """How the bars are drawn, for the figure's caption (the original's display quirks S6 and S8)."""
+    parts = ["bar labels: % of runs in S01 (32 bit)",
+             "every cell uses seeds 0..runs-1, so cells share initialisations (common random numbers)"]
+    if vol["panel_normalisation"] == "paper":
+        parts.insert(0, "bars: % of runs / panel maximum x 100 (original normalisation)")
+    if vol["display_64bit"] == "paper":
+        parts.append("a measured 64-bit 0 is drawn as a 0.5 bar (original)")
+    return "; ".join(parts)
 
 
 def aggregate(vol: dict, cell_csvs: dict[tuple, str | Path]) -> pd.DataFrame:
