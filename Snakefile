@@ -1,8 +1,8 @@
 """relu-repro: every table and figure of five papers on the numerics of ReLU networks.
 
-snakemake --cores 2 figures/all                    # every figure, default (quick) scale
-snakemake --cores 2 figures/relu_prime/volume_mnist.pdf
-snakemake -n figures/all --config scale=paper      # list the paper-scale jobs
+    snakemake --cores 2 figures/all                    # every figure, default (quick) scale
+    snakemake --cores 2 figures/relu_prime/volume_mnist.pdf
+    snakemake -n figures/all --config scale=paper      # list the paper-scale jobs
 """
 
 from snakemake.utils import min_version, validate
@@ -16,19 +16,19 @@ configfile: "config/config.yaml"
 validate(config, "config/schema.yaml")
 
 
+localrules:
+    all,
+
+
+# The first rule is the default target.
+rule all:
+    """Every figure of every paper and the top manifest."""
+    input:
+        "figures/all",
+
+
 include: "workflow/common.smk"
 include: "workflow/data.smk"
 include: "workflow/relu_prime.smk"
 include: "workflow/relu_prime_intro.smk"
 include: "workflow/report.smk"
-
-
-localrules:
-    all,
-
-
-rule all:
-    default_target: True
-    """Every figure of every paper and the top manifest."""
-    input:
-        "figures/all",

@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# The environment before any test imports rpy2, which prepends R's library folders to LD_LIBRARY_PATH and so
+# breaks native libraries in child processes (nbconvert's HTML export fails under it).
+CLEAN_ENV = dict(os.environ)
 WORKFLOW_PARTS = ["Snakefile", "workflow", "config", "scripts", "notebooks", "profiles", "envs"]
 
 
@@ -25,7 +28,7 @@ def copy_workflow(dest: Path) -> Path:
 
 def snakemake(workdir: Path, *args: str, timeout: int = 1200, check: bool = True) -> subprocess.CompletedProcess:
     """Run `snakemake ARGS` in `workdir` with this interpreter; on failure show its output."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**CLEAN_ENV, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=workdir, capture_output=True, text=True,
                           timeout=timeout, env=env)
     if check and proc.returncode != 0:

@@ -76,7 +76,8 @@ def test_bad_scale_file_value_names_the_key(workdir):
     path.write_text(path.read_text().replace("runs: {16: 6, 32: 10, 64: 2}", "runs: {16: 6, 32: many, 64: 2}"))
     proc = snakemake(workdir, "-n", "figures/all", "--config", "scale=smoke", check=False)
     assert proc.returncode != 0
-    assert "runs" in proc.stderr and "many" in proc.stderr
+    out = proc.stderr + proc.stdout
+    assert "'runs'" in out and "many" in out
 
 
 def test_one_figure_needs_only_its_own_jobs(workdir):

@@ -75,7 +75,7 @@ rule volume_mnist_figure:
     conda:
         "../envs/r.yaml"
     params:
-        note=deviations_note(SCALE, VOL["deviations"]) + ". " + volume_mnist.display_note(VOL),
+        note=f"{deviations_note(SCALE, VOL['deviations'])}. {volume_mnist.display_note(VOL)}",
     script:
         "../scripts/relu_prime/volume_mnist.R"
 
