@@ -1,8 +1,8 @@
 """relu-repro: every table and figure of five papers on the numerics of ReLU networks.
 
-    snakemake --cores 2 figures/all                    # every figure, default (quick) scale
-    snakemake --cores 2 figures/relu_prime/volume_mnist.pdf
-    snakemake -n figures/all --config scale=paper      # list the paper-scale jobs
+snakemake --cores 2 figures/all                    # every figure, default (quick) scale
+snakemake --cores 2 figures/relu_prime/volume_mnist.pdf
+snakemake -n figures/all --config scale=paper      # list the paper-scale jobs
 """
 
 from snakemake.utils import min_version, validate
