@@ -58,6 +58,7 @@ rule volume_mnist_table:
     params:
         vol=VOL,
         cells=VOL_CELLS,
+        paper_quirks=config["paper_quirks"],
     script:
         "../scripts/relu_prime/volume_mnist_table.py"
 
@@ -75,7 +76,7 @@ rule volume_mnist_figure:
     conda:
         "../envs/r.yaml"
     params:
-        note=f"{deviations_note(SCALE, VOL['deviations'])}. {volume_mnist.display_note(VOL)}",
+        note=f"{deviations_note(SCALE, VOL['deviations'])}. {volume_mnist.display_note(config['paper_quirks'])}",
     script:
         "../scripts/relu_prime/volume_mnist.R"
 

@@ -33,9 +33,9 @@ volume_mnist_plot <- function(table, note = "") {
   dodge <- position_dodge(width = 0.9, preserve = "single")
   plot <- ggplot(table, aes(x = xvar, y = display, fill = precision)) +
     geom_col(position = dodge)
-  # The absolute 32-bit percentage over its bar: small bars stay readable whatever the normalisation.
+  # The measured 32- and 64-bit percentages over their bars: small bars (and 64-bit zeros) stay readable.
   if ("percent" %in% names(table)) {
-    table[, label := ifelse(bits == 32, as.character(signif(percent, 2)), "")]
+    table[, label := ifelse(bits %in% c(32, 64), as.character(signif(percent, 2)), "")]
     plot <- plot + geom_text(data = table, aes(label = label, group = precision),
                              position = position_dodge(width = 0.9), vjust = -0.4, size = 1.8)
   }

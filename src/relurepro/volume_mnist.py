@@ -29,7 +29,7 @@ COLUMNS = {
     "bifurcated": "runs found in S01 (within the first x*1000 samples for sample_size)",
     "percent": "100 * bifurcated / runs",
     "percent_panel": "percent divided by the panel's maximum x 100 (original S8 normalisation)",
-    "display": "value drawn: percent or percent_panel per panel_normalisation; a measured 64-bit 0 as 0.5 (S6)",
+    "display": "value drawn: percent; with paper_quirks percent_panel, and a measured 64-bit 0 as 0.5 (S6)",
     "dataset": "dataset and sample count walked per run",
     "detector": "forward_zero or pair",
 }
@@ -66,19 +66,22 @@ def cells(vol: dict) -> list[dict]:
     ]
 
 
-def display_note(vol: dict) -> str:
+def display_note(paper_quirks: bool) -> str:
     """How the bars are drawn, for the figure's caption (the original's display quirks S6 and S8)."""
-    parts = ["bar labels: % of runs in S01 (32 bit)",
-             "every cell uses seeds 0..runs-1, so cells share initialisations (common random numbers)"]
-    if vol["panel_normalisation"] == "paper":
-        parts.insert(0, "bars: % of runs / panel maximum x 100 (original normalisation)")
-    if vol["display_64bit"] == "paper":
-        parts.append("a measured 64-bit 0 is drawn as a 0.5 bar (original)")
-    return "; ".join(parts)
+    if paper_quirks:
+        bars = ("paper_quirks on: bars = % of runs / panel maximum x 100 and a measured 64-bit 0 drawn as a 0.5 bar"
+                " (as the original R script); labels = % of runs in S01 (32 bit)")
+    else:
+        bars = "bars = % of runs in S01; labels = the 32- and 64-bit values (paper_quirks off)"
+    return bars + "; every cell uses seeds 0..runs-1, so cells share initialisations (common random numbers)"
 
 
-def aggregate(vol: dict, cell_csvs: dict[tuple, str | Path]) -> pd.DataFrame:
-    """Panels from per-cell run CSVs, keyed by (variant, layers, neurons, batch, bits)."""
+def aggregate(vol: dict, cell_csvs: dict[tuple, str | Path], paper_quirks: bool = False) -> pd.DataFrame:
+    """Panels from per-cell run CSVs, keyed by (variant, layers, neurons, batch, bits).
+
+    `paper_quirks` draws the bars as the original R script did: each panel divided by its maximum (S8) and a
+    measured 64-bit zero as a 0.5 bar (S6); the CSV keeps the true percentages either way.
+    """
     rows = []
     for point in panel_points(vol):
         for bits in BITS:
@@ -98,10 +101,9 @@ def aggregate(vol: dict, cell_csvs: dict[tuple, str | Path]) -> pd.DataFrame:
     df = pd.DataFrame(rows)
     panel_max = df.groupby("panel")["percent"].transform("max")
     df["percent_panel"] = (100.0 * df["percent"] / panel_max.where(panel_max > 0, 1.0)).round(6)
-    shown = df["percent_panel"] if vol["panel_normalisation"] == "paper" else df["percent"]
-    if vol["display_64bit"] == "paper":
-        shown = shown.where(~((df["bits"] == 64) & (df["bifurcated"] == 0)), 0.5)
-    df["display"] = shown
+    df["display"] = df["percent"]
+    if paper_quirks:
+        df["display"] = df["percent_panel"].where(~((df["bits"] == 64) & (df["bifurcated"] == 0)), 0.5)
     df["dataset"] = f'{vol["dataset"]}:{vol["split"]}:{vol["samples"]}'
     df["detector"] = vol["detector"]
     df["panel"] = pd.Categorical(df["panel"], PANELS, ordered=True)
