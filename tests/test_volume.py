@@ -6,7 +6,8 @@ import torch
 
 from relurepro import volume_mnist
 from relurepro.data import load_embedded
-from relurepro.volume import RUN_COLUMNS, VolumeCell, prepare_batches, read_runs, run_once, sample_volume
+from relurepro.volume import (RUN_COLUMNS, RunResult, VolumeCell, first_zero_batches, prepare_batches, read_runs,
+                              run_once, sample_volume, validate_with_pair)
 
 
 @pytest.fixture(scope="module")
@@ -131,3 +132,34 @@ def test_aggregation_fails_on_a_missing_cell():
 def test_validate_aggregate_rejects_bad_tables():
     with pytest.raises(ValueError, match="expected columns"):
         volume_mnist.validate_aggregate(pd.DataFrame({"panel": ["layers"]}), "x.csv")
+
+
+@pytest.mark.parametrize("bits,variant", [(16, "relu_everywhere"), (32, "no_first_relu"), (64, "relu_everywhere")])
+def test_stacked_draws_equal_one_draw_at_a_time(mnist_all, bits, variant):
+    cell = VolumeCell(variant, 3, 64 if bits == 64 else 256, 256, bits)
+    xs, ys = prepare_batches(mnist_all, cell)
+    seeds = list(range(12))
+    stacked = first_zero_batches(cell, xs, seeds)
+    assert stacked == [run_once(cell, xs, ys, s) for s in seeds]
+    if bits == 16:
+        assert {f >= 0 for f, _ in stacked} == {True, False}
+
+
+def test_pair_validation_catches_a_wrong_result(mnist):
+    cell = VolumeCell("relu_everywhere", 1, 64, 256, 32)
+    xs, ys = prepare_batches(mnist, cell)
+    honest = []
+    for seed in range(2):
+        first, seen = run_once(cell, xs, ys, seed)
+        honest.append(RunResult(seed, seed, first >= 0, first, seen, 0.0))
+    assert validate_with_pair(cell, xs, ys, honest, 2) == 2
+    wrong = [RunResult(0, 0, True, 3, 4, 0.0)]
+    with pytest.raises(RuntimeError, match="pair validation failed"):
+        validate_with_pair(cell, xs, ys, wrong, 1)
+
+
+def test_sample_volume_stacks_and_validates(mnist, tmp_path):
+    cell = VolumeCell("relu_everywhere", 2, 64, 256, 16)
+    runs = sample_volume(cell, mnist, 5, tmp_path / "runs.csv", validate=1, progress=False)
+    xs, ys = prepare_batches(mnist, cell)
+    assert [(r.first_batch, r.batches_seen) for r in runs] == [run_once(cell, xs, ys, s) for s in range(5)]

@@ -41,6 +41,7 @@ rule volume_mlp_cell:
         gpu=GPU,
     params:
         data_root=config["data_root"],
+        validate=VOL["validate_pair"],
     script:
         "../scripts/relu_prime/volume_mlp_cell.py"
 

@@ -8,5 +8,6 @@ mode = jobs.start(snakemake)
 w = snakemake.wildcards
 data = load_dataset(w.dataset, w.split, root=snakemake.params.data_root).subset(int(w.samples))
 cell = VolumeCell(w.variant, int(w.layers), int(w.neurons), int(w.batch), int(w.bits), w.detector)
-runs = sample_volume(cell, data, int(w.runs), snakemake.output[0], device=mode["device"])
+runs = sample_volume(cell, data, int(w.runs), snakemake.output[0], device=mode["device"],
+                     validate=snakemake.params.validate)
 print(f"{sum(r.bifurcated for r in runs)} of {len(runs)} runs bifurcated")

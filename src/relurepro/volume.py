@@ -61,7 +61,7 @@ class RunResult:
     bifurcated: bool
     first_batch: int  # -1 if the run never bifurcated
     batches_seen: int
-    seconds: float
+    seconds: float  # wall time per run (the chunk average when draws are stacked)
 
 
 RUN_COLUMNS = [f.name for f in fields(RunResult)]
@@ -99,6 +99,60 @@ def _first_grad_difference(net0: nn.Sequential, net1: nn.Sequential, xs, ys) -> 
     return -1, len(xs)
 
 
+def _hidden_linears(cell: VolumeCell, seeds, dtype, device) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Weights (R, out, in) and biases (R, out) of each hidden Linear of the nets of `seeds`, stacked.
+
+    Each net is initialised exactly as in `run_once` (float32 on the CPU under its seed); the head (N -> 10)
+    is left out: no ReLU reads its output.
+    """
+    nets = []
+    for seed in seeds:
+        torch.manual_seed(seed)
+        nets.append([m for m in build_net(cell) if isinstance(m, nn.Linear)][: cell.layers])
+    return [
+        (torch.stack([n[i].weight.detach() for n in nets]).to(device=device, dtype=dtype),
+         torch.stack([n[i].bias.detach() for n in nets]).to(device=device, dtype=dtype))
+        for i in range(cell.layers)
+    ]
+
+
+def first_zero_batches(cell: VolumeCell, xs: list[torch.Tensor], seeds: list[int]) -> list[tuple[int, int]]:
+    """Forward-only detector for many draws at once: (first bifurcation batch or -1, batches seen) per seed.
+
+    The draws' hidden layers are stacked: the first layer is one GEMM of the batch against every draw's weights
+    side by side, the next layers are batched matmuls; a draw leaves the stack at its first exact zero. Each
+    output element is computed by the same kernel call shape as one draw alone, so results equal `run_once`
+    bit for bit (checked in the tests and, per job, by the pair validation of `sample_volume`).
+    """
+    layers = _hidden_linears(cell, seeds, xs[0].dtype, xs[0].device)
+    has_relu = [cell.variant == "relu_everywhere" or i > 0 for i in range(cell.layers)]
+    active = torch.arange(len(seeds))  # positions (into seeds) of the draws still walking the data
+    first = [-1] * len(seeds)
+    with torch.no_grad():
+        for i, x in enumerate(xs):
+            w1, b1 = layers[0]
+            r, n = w1.shape[0], w1.shape[1]
+            z = torch.addmm(b1.reshape(-1), x, w1.reshape(r * n, -1).T).view(len(x), r, n).transpose(0, 1)
+            hit = torch.zeros(r, dtype=torch.bool, device=x.device)
+            for layer, (w, b) in enumerate(layers):
+                if layer > 0:
+                    z = torch.baddbmm(b.unsqueeze(1), h, w.transpose(1, 2))
+                if has_relu[layer]:
+                    hit |= ~z.reshape(r, -1).all(dim=1)
+                    h = z.clamp(min=0)
+                else:
+                    h = z
+            for pos in active[hit].tolist():
+                first[pos] = i
+            if hit.any():
+                keep = ~hit
+                active = active[keep.cpu()]
+                layers = [(w[keep], b[keep]) for w, b in layers]
+                if len(active) == 0:
+                    break
+    return [(f, f + 1) if f >= 0 else (-1, len(xs)) for f in first]
+
+
 def run_once(cell: VolumeCell, xs: list[torch.Tensor], ys: list[torch.Tensor], seed: int) -> tuple[int, int]:
     """One Monte-Carlo run with the given seed: (first bifurcation batch or -1, batches seen).
 
@@ -123,33 +177,63 @@ def prepare_batches(data: TensorData, cell: VolumeCell, device="cpu") -> tuple[l
     return [x for x, _ in pairs], [y for _, y in pairs]
 
 
+def chunk_size(cell: VolumeCell, budget_bytes: int = 1 << 28) -> int:
+    """Draws stacked per chunk so the stacked weights stay within `budget_bytes` (at most 64)."""
+    per_draw = (784 + (cell.layers - 1) * cell.neurons) * cell.neurons * dtype_for_bits(cell.bits).itemsize
+    return max(1, min(64, budget_bytes // per_draw))
+
+
+def validate_with_pair(cell: VolumeCell, xs, ys, results: list[RunResult], per_outcome: int) -> int:
+    """Re-run up to `per_outcome` bifurcated and non-bifurcated runs with the real gradient pair; any
+    disagreement is an error (the forward-only shortcut would not be exact here). Returns runs checked."""
+    pair = VolumeCell(cell.variant, cell.layers, cell.neurons, cell.batch_size, cell.bits, "pair")
+    picked = [r for r in results if r.bifurcated][:per_outcome] + [r for r in results if not r.bifurcated][:per_outcome]
+    for r in picked:
+        first, _ = run_once(pair, xs, ys, r.seed)
+        if first != r.first_batch:
+            raise RuntimeError(f"pair validation failed for {cell}, seed {r.seed}: forward-only detector says "
+                               f"{r.first_batch}, gradient pair says {first}")
+    return len(picked)
+
+
 def sample_volume(cell: VolumeCell, data: TensorData, runs: int, out_csv: str | Path, *, seed0: int = 0,
-                  device="cpu", progress: bool = True) -> list[RunResult]:
+                  device="cpu", validate: int = 0, progress: bool = True) -> list[RunResult]:
     """Run `runs` Monte-Carlo runs (seeds seed0 .. seed0+runs-1) and write one row per run to `out_csv`.
 
-    Rows are appended to ``<out_csv>.partial`` as they finish, so a killed job resumes where it stopped; the
-    final CSV appears only when every run is done.
+    ``forward_zero`` cells run in chunks of stacked draws (`first_zero_batches`); ``validate`` > 0 re-checks
+    that many bifurcated and non-bifurcated runs with the gradient pair. Rows are appended to
+    ``<out_csv>.partial`` as chunks finish, so a killed job resumes where it stopped; the final CSV appears
+    only when every run is done.
     """
     out_csv = Path(out_csv)
     partial = out_csv.with_name(out_csv.name + ".partial")
-    done = read_runs(partial) if partial.exists() else []
-    done = [r for r in done if r.run < runs]
+    done = [r for r in read_runs(partial) if r.run < runs] if partial.exists() else []
     xs, ys = prepare_batches(data, cell, device)
     if not done:
         partial.parent.mkdir(parents=True, exist_ok=True)
         with partial.open("w", newline="") as f:
             csv.writer(f).writerow(RUN_COLUMNS)
+    step = chunk_size(cell) if cell.detector == "forward_zero" else 1
     with partial.open("a", newline="") as f, tqdm(total=runs, initial=len(done), disable=not progress,
                                                   desc=f"volume {cell}", mininterval=5) as bar:
         writer = csv.writer(f)
-        for run in range(len(done), runs):
+        for start_run in range(len(done), runs, step):
+            chunk = list(range(start_run, min(runs, start_run + step)))
             start = time.perf_counter()
-            first, seen = run_once(cell, xs, ys, seed0 + run)
-            result = RunResult(run, seed0 + run, first >= 0, first, seen, round(time.perf_counter() - start, 4))
-            writer.writerow(asdict(result).values())
+            if cell.detector == "forward_zero":
+                outcomes = first_zero_batches(cell, xs, [seed0 + r for r in chunk])
+            else:
+                outcomes = [run_once(cell, xs, ys, seed0 + r) for r in chunk]
+            seconds = round((time.perf_counter() - start) / len(chunk), 4)
+            for run, (first, seen) in zip(chunk, outcomes):
+                result = RunResult(run, seed0 + run, first >= 0, first, seen, seconds)
+                writer.writerow(asdict(result).values())
+                done.append(result)
             f.flush()
-            done.append(result)
-            bar.update()
+            bar.update(len(chunk))
+    if validate and cell.detector == "forward_zero":
+        checked = validate_with_pair(cell, xs, ys, done, validate)
+        print(f"pair validation: {checked} runs agree with the forward-only detector")
     partial.replace(out_csv)
     return done
 
