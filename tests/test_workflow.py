@@ -93,6 +93,9 @@ def test_smoke_run_builds_every_figure_and_manifest(smoke_run):
         assert pdf.read_bytes()[:4] == b"%PDF"
         assert row["sha256"] == manifest.sha256(pdf)
         assert row["scale"] == "smoke" and row["deviations"] != "none"
+    claims = {r["figure"]: r["claims"] for r in rows}
+    assert re.fullmatch(r"\d+/\d+", claims["relu_prime/volume_mnist"])
+    assert (smoke_run / "results" / "relu_prime" / "claims.csv").exists()
     table = pd.read_csv(smoke_run / "results" / "relu_prime" / "volume_mnist.csv")
     assert list(table.columns) == list(COLUMNS)
     validate_aggregate(table)

@@ -82,6 +82,91 @@ rule volume_mnist_figure:
         "../scripts/relu_prime/volume_mnist.R"
 
 
+STATS = SC["relu_prime"]["volume_mnist_stats"]
+STATS_RUNS = (
+    "results/relu_prime/volume_stats/{dataset}-{split}-{samples}/comparison~{comparison}/bits~{bits}/"
+    "runs~{runs}/batches.csv"
+)
+STATS_CSVS = [
+    STATS_RUNS.format(
+        dataset=VOL["dataset"],
+        split=VOL["split"],
+        samples=VOL["samples"],
+        comparison=comparison,
+        bits=bits,
+        runs=STATS[key][str(bits)],
+    )
+    for comparison, key in (("1_vs_0", "runs"), ("0_vs_0", "control_runs"))
+    for bits in volume_mnist.BITS
+]
+
+
+rule volume_stats_runs:
+    """Norm-diff runs (spec 3.6): every batch of one pass, first-layer gradient norms of ReLU'(0)=0 vs =1
+    (or the 0-vs-0 control) on the no_first_relu MLP, N=256, L=3, batch 256."""
+    input:
+        lambda w: dataset_ready(w.dataset),
+    output:
+        STATS_RUNS,
+    log:
+        STATS_RUNS.replace("results/", "logs/").replace(".csv", ".log"),
+    benchmark:
+        STATS_RUNS.replace("results/", "benchmarks/").replace(".csv", ".tsv")
+    wildcard_constraints:
+        comparison="1_vs_0|0_vs_0",
+    conda:
+        "../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=120,
+        gpu=GPU,
+    params:
+        data_root=config["data_root"],
+    script:
+        "../scripts/relu_prime/volume_stats_runs.py"
+
+
+rule volume_mnist_stats:
+    """Section-3 statistics table: % runs and % minibatches affected (correct and the original's
+    double-divided value), quantiles of the relative gradient difference, with the 0-vs-0 control.
+    """
+    input:
+        STATS_CSVS,
+    output:
+        csv="results/relu_prime/volume_mnist_stats.csv",
+        pdf="figures/relu_prime/volume_mnist_stats.pdf",
+        png="figures/relu_prime/volume_mnist_stats.png",
+    log:
+        "logs/relu_prime/volume_mnist_stats.log",
+    conda:
+        "../envs/torch.yaml"
+    params:
+        note=deviations_note(SCALE, STATS["deviations"]),
+    script:
+        "../scripts/relu_prime/volume_mnist_stats.py"
+
+
 RELU_PRIME_FIGURES = {
     "volume_mnist": VOL["deviations"],
+    "volume_mnist_stats": STATS["deviations"],
 }
+
+
+rule relu_prime_claims:
+    """The paper's claims checked on this run's aggregated tables, beside the published numbers."""
+    input:
+        volume="results/relu_prime/volume_mnist.csv",
+        stats="results/relu_prime/volume_mnist_stats.csv",
+        reference="config/reference/relu_prime.csv",
+    output:
+        "results/relu_prime/claims.csv",
+    log:
+        "logs/relu_prime/claims.log",
+    conda:
+        "../envs/torch.yaml"
+    params:
+        scale=SCALE,
+        default_layers=VOL["default"]["layers"],
+    script:
+        "../scripts/relu_prime/claims.py"

@@ -11,7 +11,8 @@ localrules:
 rule paper_manifest:
     """One line per figure of a paper: path, sha256, scale and labelled deviations."""
     input:
-        lambda w: [f"figures/{w.paper}/{fid}.pdf" for fid in PAPERS[w.paper]],
+        figures=lambda w: [f"figures/{w.paper}/{fid}.pdf" for fid in PAPERS[w.paper]],
+        claims="results/{paper}/claims.csv",
     output:
         "figures/{paper}/all",
     log:

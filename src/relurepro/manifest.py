@@ -6,7 +6,7 @@ import csv
 import hashlib
 from pathlib import Path
 
-COLUMNS = ["figure", "path", "sha256", "scale", "deviations"]
+COLUMNS = ["figure", "path", "sha256", "scale", "deviations", "claims"]
 
 
 def sha256(path: str | Path) -> str:
@@ -17,15 +17,17 @@ def sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def paper_rows(paper: str, figures: dict[str, list[str]], paths: list[str], scale: str) -> list[dict]:
-    """Manifest rows of one paper; `figures` maps figure id -> labelled deviations, `paths` are their PDFs."""
+def paper_rows(paper: str, figures: dict[str, list[str]], paths: list[str], scale: str,
+               claims: dict[str, str] | None = None) -> list[dict]:
+    """Manifest rows of one paper; `figures` maps figure id -> labelled deviations, `paths` are their PDFs,
+    `claims` figure id -> 'passed/total' of its checked claims."""
     by_id = {Path(p).stem: p for p in paths}
     missing = set(figures) - set(by_id)
     if missing:
         raise ValueError(f"{paper}: no PDF for figures {sorted(missing)}")
     return [
         {"figure": f"{paper}/{fid}", "path": by_id[fid], "sha256": sha256(by_id[fid]), "scale": scale,
-         "deviations": "; ".join(devs) or "none"}
+         "deviations": "; ".join(devs) or "none", "claims": (claims or {}).get(fid, "none")}
         for fid, devs in figures.items()
     ]
 

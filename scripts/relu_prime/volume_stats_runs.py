@@ -1,0 +1,17 @@
+"""Norm-diff runs of one (comparison, precision) (rule volume_stats_runs)."""
+
+import pandas as pd
+from tqdm import tqdm
+
+from relurepro import jobs
+from relurepro.data import load_dataset
+from relurepro.volume import VolumeCell, prepare_batches
+from relurepro.volume_stats import BATCH_COLUMNS, batch_norms
+
+mode = jobs.start(snakemake)
+w = snakemake.wildcards
+data = load_dataset(w.dataset, w.split, root=snakemake.params.data_root).subset(int(w.samples))
+cell = VolumeCell("no_first_relu", 3, 256, 256, int(w.bits), "pair")
+xs, ys = prepare_batches(data, cell, mode["device"])
+rows = [row for seed in tqdm(range(int(w.runs)), mininterval=5) for row in batch_norms(cell, xs, ys, seed, w.comparison)]
+pd.DataFrame(rows, columns=BATCH_COLUMNS).to_csv(snakemake.output[0], index=False)

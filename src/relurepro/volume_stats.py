@@ -1,0 +1,66 @@
+"""relu_prime ``volume_mnist_stats``: how much the first-layer gradients of ReLU'(0)=1 and ReLU'(0)=0 differ.
+
+Protocol (spec 2.6, "MNIST norm-diff"): the ``no_first_relu`` MLP, identical weights in both nets, every batch
+of one pass (no early stop), gradients zeroed before each batch, no parameter update. Per batch we record the
+L1/L2 norms of both nets' first-layer weight gradients and of their difference. A 0-vs-0 control (both nets
+ReLU'(0)=0) must differ on no batch: it catches nondeterminism.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import torch
+from torch import nn
+
+from relurepro.volume import VolumeCell, build_net
+
+BATCH_COLUMNS = ["comparison", "bits", "run", "seed", "batch_idx", "same", "net0_L1", "net0_L2", "net1_L1",
+                 "net1_L2", "diff_L1", "diff_L2"]
+COMPARISONS = {"1_vs_0": 1.0, "0_vs_0": 0.0}
+
+
+def batch_norms(cell: VolumeCell, xs, ys, seed: int, comparison: str) -> list[dict]:
+    """One run: a row per batch with the gradient norms of net0 (alpha=0) and net1 (alpha per comparison)."""
+    torch.manual_seed(seed)
+    to = {"dtype": xs[0].dtype, "device": xs[0].device}
+    net0 = build_net(cell, alpha=0.0).to(**to)
+    net1 = build_net(cell, alpha=COMPARISONS[comparison]).to(**to)
+    net1.load_state_dict(net0.state_dict())
+    loss_fn = nn.CrossEntropyLoss()
+    rows = []
+    for i, (x, y) in enumerate(zip(xs, ys)):
+        grads = []
+        for net in (net0, net1):
+            net.zero_grad(set_to_none=True)
+            loss_fn(net(x), y).backward()
+            grads.append(net[1].weight.grad.double())
+        g0, g1 = grads
+        rows.append({"comparison": comparison, "bits": cell.bits, "run": seed, "seed": seed, "batch_idx": i,
+                     "same": bool(torch.equal(g0, g1)),
+                     "net0_L1": g0.abs().sum().item(), "net0_L2": g0.norm().item(),
+                     "net1_L1": g1.abs().sum().item(), "net1_L2": g1.norm().item(),
+                     "diff_L1": (g1 - g0).abs().sum().item(), "diff_L2": (g1 - g0).norm().item()})
+    return rows
+
+
+def summarize(batches: pd.DataFrame) -> pd.DataFrame:
+    """The Section-3 statistics per (comparison, bits), with the original's double-divided value beside the
+    correct one (S9): % runs affected, % minibatches affected, quantiles of ||g1 - g0||_2 / ||g0||_2."""
+    missing = set(BATCH_COLUMNS) - set(batches.columns)
+    if missing:
+        raise ValueError(f"norm-diff table lacks columns {sorted(missing)}")
+    rows = []
+    for (comparison, bits), group in batches.groupby(["comparison", "bits"], sort=True):
+        runs = group["run"].nunique()
+        affected = group[group["diff_L1"] > 0]
+        pct_batches = 100.0 * len(affected) / len(group)
+        rel = (affected["diff_L2"] / affected["net0_L2"]).describe()
+        rows.append({
+            "comparison": comparison, "bits": bits, "runs": runs, "minibatches": len(group),
+            "pct_runs_affected": 100.0 * affected["run"].nunique() / runs,
+            "pct_minibatches_affected": pct_batches,
+            "pct_minibatches_affected_original": pct_batches / runs,  # the original divides by #runs again
+            **{f"rel_diff_{k}": (rel[k] if len(affected) else float("nan"))
+               for k in ("min", "25%", "50%", "mean", "75%", "max")},
+        })
+    return pd.DataFrame(rows)

@@ -1,0 +1,56 @@
+import pandas as pd
+import pytest
+
+from relurepro import claims
+from relurepro.relu_prime_claims import volume_mnist_claims, volume_stats_claims
+
+
+def volume_table(p32_by_layers, p64_hits=0):
+    rows = []
+    for panel, key, xs in (("layers", "layers", [1, 3]), ("neurons", "neurons", [16, 256]),
+                           ("sample_size", None, [1.0, 5.0]), ("batch", "batch", [256])):
+        for i, x in enumerate(xs):
+            cell = {"variant": "relu_everywhere", "layers": 3, "neurons": 256, "batch": 256}
+            if key:
+                cell[key] = int(x)
+            p32 = p32_by_layers[i] if panel != "batch" else p32_by_layers[1]
+            for bits, p, hits in ((16, 80.0, 80), (32, p32, int(p32)), (64, 0.0, p64_hits)):
+                rows.append({"panel": panel, "x": x, "bits": bits, **cell, "runs": 100, "bifurcated": hits,
+                             "percent": p if bits != 64 else float(hits)})
+    return pd.DataFrame(rows)
+
+
+REFERENCE = pd.DataFrame({"figure": ["volume_mnist"], "quantity": ["percent_in_S01"],
+                          "condition": ["panel=layers;x=3;bits=32"], "value": [46.3], "source": ["spec"]})
+
+
+def test_volume_claims_pass_on_paper_like_data():
+    rows = volume_mnist_claims(volume_table([2.0, 5.0]), REFERENCE, default_layers=3)
+    assert all(r["passed"] for r in rows), rows
+    assert any(r["published"] == "46.3 %" for r in rows)
+
+
+def test_volume_claims_fail_when_the_data_disagree():
+    rows = {r["claim"]: r for r in volume_mnist_claims(volume_table([5.0, 2.0], p64_hits=1), REFERENCE, 3)}
+    assert not rows["64-bit: no run in S01 in any measured cell"]["passed"]
+    assert not rows["32-bit proportion rises with depth (first vs last layers value)"]["passed"]
+
+
+def test_stats_claims_and_control():
+    stats = pd.DataFrame({"comparison": ["0_vs_0"] * 3 + ["1_vs_0"] * 3, "bits": [16, 32, 64] * 2,
+                          "pct_runs_affected": [0, 0, 0, 50, 5, 0], "pct_minibatches_affected": [0, 0.1, 0, 3, 1, 0]})
+    rows = {r["claim"]: r["passed"] for r in volume_stats_claims(stats)}
+    assert rows == {"0-vs-0 control: no minibatch differs (determinism)": False,
+                    "64-bit: no run affected (1 vs 0)": True,
+                    "16-bit runs affected at least as often as 32-bit (1 vs 0)": True}
+
+
+def test_claims_table_roundtrip_and_status(tmp_path):
+    rows = [claims.claim("a", "f1", 1, 1, "==", True), claims.claim("b", "f1", 1, 2, "==", False),
+            claims.claim("c", "f2", "x", "y", "~", True)]
+    claims.write(rows, "quick", tmp_path / "c.csv")
+    table = claims.read(tmp_path / "c.csv")
+    assert claims.status_by_figure(table) == {"f1": "1/2", "f2": "1/1"}
+    (tmp_path / "bad.csv").write_text("claim,passed\na,True\n")
+    with pytest.raises(ValueError, match="bad.csv: expected claim columns"):
+        claims.read(tmp_path / "bad.csv")
