@@ -57,8 +57,16 @@ def test_paper_dry_run_lists_the_papers_runs_offline(workdir):
     assert {c[5] for c in cells if c[4] == "64"} == {"10"}
     assert ("relu_everywhere", "3", "1024", "256", "32", "1000") in cells
     assert ("no_first_relu", "3", "256", "256", "16", "1000") in cells
-    # The official archive is a job to run, not something fetched while planning.
-    assert job_counts(proc.stdout)["download_dataset"] == 1
+    # The official archives are jobs to run (one per dataset), not something fetched while planning.
+    downloads = set(re.findall(r"data/(\w+)/verified\.json", proc.stdout))
+    assert {"mnist", "cifar10", "svhn"} <= downloads
+    assert job_counts(proc.stdout)["download_dataset"] == len(downloads)
+    # vol_* CDFs: 7 figures x 2 precisions, full-width nets, gradient pair, 1000 runs (SVHN 64 bit: 10).
+    vol = set(re.findall(r"volume_cnn/([\w-]+)/protocol~(\w+)/net~([\w.-]+)/bn~(\d)/batch~(\d+)/max~(\d+)"
+                         r"/bits~(\d+)/detector~pair/runs~(\d+)/runs.csv", proc.stdout))
+    assert len(vol) == 14
+    assert ("cifar10-train-50000", "cifar", "resnet18-w1-maxpool", "1", "128", "200", "16", "1000") in vol
+    assert ("svhn-extra-531131", "svhn", "vgg11-w1", "0", "128", "4150", "64", "10") in vol
     assert not (workdir / "data").exists()
 
 

@@ -183,11 +183,16 @@ def chunk_size(cell: VolumeCell, budget_bytes: int = 1 << 28) -> int:
     return max(1, min(64, budget_bytes // per_draw))
 
 
+def pick_for_validation(results: list[RunResult], per_outcome: int) -> list[RunResult]:
+    """Up to `per_outcome` bifurcated and `per_outcome` non-bifurcated runs, to re-check with the gradient pair."""
+    return [r for r in results if r.bifurcated][:per_outcome] + [r for r in results if not r.bifurcated][:per_outcome]
+
+
 def validate_with_pair(cell: VolumeCell, xs, ys, results: list[RunResult], per_outcome: int) -> int:
     """Re-run up to `per_outcome` bifurcated and non-bifurcated runs with the real gradient pair; any
     disagreement is an error (the forward-only shortcut would not be exact here). Returns runs checked."""
     pair = VolumeCell(cell.variant, cell.layers, cell.neurons, cell.batch_size, cell.bits, "pair")
-    picked = [r for r in results if r.bifurcated][:per_outcome] + [r for r in results if not r.bifurcated][:per_outcome]
+    picked = pick_for_validation(results, per_outcome)
     for r in picked:
         first, _ = run_once(pair, xs, ys, r.seed)
         if first != r.first_batch:
@@ -196,34 +201,28 @@ def validate_with_pair(cell: VolumeCell, xs, ys, results: list[RunResult], per_o
     return len(picked)
 
 
-def sample_volume(cell: VolumeCell, data: TensorData, runs: int, out_csv: str | Path, *, seed0: int = 0,
-                  device="cpu", validate: int = 0, progress: bool = True) -> list[RunResult]:
-    """Run `runs` Monte-Carlo runs (seeds seed0 .. seed0+runs-1) and write one row per run to `out_csv`.
+def sample_runs(run_seeds, runs: int, out_csv: str | Path, *, seed0: int = 0, step: int = 1,
+                progress: bool = True, desc: str = "volume") -> list[RunResult]:
+    """`runs` Monte-Carlo runs (seeds seed0 .. seed0+runs-1), `step` at a time through
+    `run_seeds(seeds) -> [(first bifurcation batch or -1, batches seen), ...]`, one row per run in `out_csv`.
 
-    ``forward_zero`` cells run in chunks of stacked draws (`first_zero_batches`); ``validate`` > 0 re-checks
-    that many bifurcated and non-bifurcated runs with the gradient pair. Rows are appended to
-    ``<out_csv>.partial`` as chunks finish, so a killed job resumes where it stopped; the final CSV appears
-    only when every run is done.
+    Rows are appended to ``<out_csv>.partial`` as chunks finish, so a killed job resumes where it stopped; the
+    final CSV appears only when every run is done.
     """
     out_csv = Path(out_csv)
     partial = out_csv.with_name(out_csv.name + ".partial")
     done = [r for r in read_runs(partial) if r.run < runs] if partial.exists() else []
-    xs, ys = prepare_batches(data, cell, device)
     if not done:
         partial.parent.mkdir(parents=True, exist_ok=True)
         with partial.open("w", newline="") as f:
             csv.writer(f).writerow(RUN_COLUMNS)
-    step = chunk_size(cell) if cell.detector == "forward_zero" else 1
-    with partial.open("a", newline="") as f, tqdm(total=runs, initial=len(done), disable=not progress,
-                                                  desc=f"volume {cell}", mininterval=5) as bar:
+    with partial.open("a", newline="") as f, tqdm(total=runs, initial=len(done), disable=not progress, desc=desc,
+                                                  mininterval=5) as bar:
         writer = csv.writer(f)
         for start_run in range(len(done), runs, step):
             chunk = list(range(start_run, min(runs, start_run + step)))
             start = time.perf_counter()
-            if cell.detector == "forward_zero":
-                outcomes = first_zero_batches(cell, xs, [seed0 + r for r in chunk])
-            else:
-                outcomes = [run_once(cell, xs, ys, seed0 + r) for r in chunk]
+            outcomes = run_seeds([seed0 + r for r in chunk])
             seconds = round((time.perf_counter() - start) / len(chunk), 4)
             for run, (first, seen) in zip(chunk, outcomes):
                 result = RunResult(run, seed0 + run, first >= 0, first, seen, seconds)
@@ -231,11 +230,32 @@ def sample_volume(cell: VolumeCell, data: TensorData, runs: int, out_csv: str | 
                 done.append(result)
             f.flush()
             bar.update(len(chunk))
-    if validate and cell.detector == "forward_zero":
-        checked = validate_with_pair(cell, xs, ys, done, validate)
-        print(f"pair validation: {checked} runs agree with the forward-only detector")
     partial.replace(out_csv)
     return done
+
+
+def sample_volume(cell: VolumeCell, data: TensorData, runs: int, out_csv: str | Path, *, seed0: int = 0,
+                  device="cpu", validate: int = 0, progress: bool = True) -> list[RunResult]:
+    """Run `runs` Monte-Carlo runs of `cell` into `out_csv` (resumable, see `sample_runs`).
+
+    ``forward_zero`` cells run in chunks of stacked draws (`first_zero_batches`); ``validate`` > 0 re-checks
+    that many bifurcated and non-bifurcated runs with the gradient pair (a disagreement removes the CSV).
+    """
+    xs, ys = prepare_batches(data, cell, device)
+    stacked = cell.detector == "forward_zero"
+    results = sample_runs(
+        (lambda seeds: first_zero_batches(cell, xs, seeds)) if stacked
+        else (lambda seeds: [run_once(cell, xs, ys, s) for s in seeds]),
+        runs, out_csv, seed0=seed0, step=chunk_size(cell) if stacked else 1, progress=progress,
+        desc=f"volume {cell}")
+    if validate and stacked:
+        try:
+            checked = validate_with_pair(cell, xs, ys, results, validate)
+        except RuntimeError:
+            Path(out_csv).unlink()  # a result the real gradients contradict is not kept
+            raise
+        print(f"pair validation: {checked} runs agree with the forward-only detector")
+    return results
 
 
 def read_runs(path: str | Path) -> list[RunResult]:

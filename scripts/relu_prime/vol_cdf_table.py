@@ -1,0 +1,10 @@
+"""Aggregate the vol_* cells into first-bifurcation CDFs (rule vol_cdf_table)."""
+
+from relurepro import jobs
+from relurepro.vol_cdf import aggregate, validate_aggregate
+
+jobs.start(snakemake)
+table = aggregate(snakemake.params.cells, list(snakemake.input))
+validate_aggregate(table, snakemake.output[0])
+table.to_csv(snakemake.output[0], index=False)
+print(table.groupby(["figure", "bits"])["cdf"].agg(["first", "last"]).to_string())

@@ -1,0 +1,14 @@
+"""Monte-Carlo runs of one vol_* CDF cell (rule volume_cnn_cell)."""
+
+from relurepro import jobs
+from relurepro.data import load_dataset
+from relurepro.volume_cnn import CnnVolumeCell, NetSpec, sample_cell
+
+mode = jobs.start(snakemake)
+w = snakemake.wildcards
+data = load_dataset(w.dataset, w.split, root=snakemake.params.data_root).subset(int(w.samples))
+net = NetSpec.from_tag(w.net, batch_norm=w.bn == "1")
+cell = CnnVolumeCell(net, w.protocol, int(w.bits), int(w.batch), int(w.max_batches), w.detector)
+runs = sample_cell(cell, data, int(w.runs), snakemake.output[0], device=mode["device"],
+                   validate=snakemake.params.validate)
+print(f"{cell}: {sum(r.bifurcated for r in runs)} of {len(runs)} runs bifurcated within {cell.max_batches} batches")

@@ -1,0 +1,91 @@
+"""relu_prime vol_* figures: first-bifurcation CDFs at initialisation for VGG11, ResNet18 and the MNIST MLP
+(spec 3.7-3.13)."""
+
+from relurepro import vol_cdf
+
+VOL_CDF = SC["relu_prime"]["vol_cdf"]
+VOL_CDF_CELL = (
+    "results/relu_prime/volume_cnn/{dataset}-{split}-{samples}/protocol~{protocol}/net~{net}/bn~{bn}/"
+    "batch~{batch}/max~{max_batches}/bits~{bits}/detector~{detector}/runs~{runs}/runs.csv"
+)
+VOL_CDF_CELLS = vol_cdf.cells(VOL_CDF)
+VOL_CDF_CELL_CSVS = [VOL_CDF_CELL.format(**c) for c in VOL_CDF_CELLS]
+# Each figure's deviations: the part's common ones, then the figure's own.
+VOL_CDF_DEVIATIONS = {
+    fid: VOL_CDF["deviations"] + VOL_CDF["figures"][fid]["deviations"]
+    for fid in vol_cdf.FIGURES
+}
+
+
+rule volume_cnn_cell:
+    """Monte-Carlo runs of one vol_* cell: per seeded initialisation, the first batch on which ReLU'(0)=0
+    and ReLU'(0)=1 give different first-layer weight gradients (train mode, no update, data protocol of
+    the paper's dataset)."""
+    input:
+        lambda w: dataset_ready(w.dataset),
+    output:
+        VOL_CDF_CELL,
+    log:
+        VOL_CDF_CELL.replace("results/", "logs/").replace(".csv", ".log"),
+    benchmark:
+        VOL_CDF_CELL.replace("results/", "benchmarks/").replace(".csv", ".tsv")
+    wildcard_constraints:
+        protocol="cifar|svhn|mnist",
+        net=r"(vgg11|resnet18)-w[0-9.]+(-maxpool|-nomaxpool)?|mlp-(relu_everywhere|no_first_relu)-\d+x\d+",
+        bn="0|1",
+        max_batches=r"\d+",
+        detector="forward_zero|pair",
+    conda:
+        "../envs/torch.yaml"
+    threads: 1
+    resources:
+        # SVHN extra (531k images) alone is 6.5 GB as float32 tensors.
+        mem_mb=lambda w: 40000 if w.dataset == "svhn" else 8000,
+        runtime=240,
+        gpu=GPU,
+    params:
+        data_root=config["data_root"],
+        validate=VOL_CDF["validate"],
+    script:
+        "../scripts/relu_prime/volume_cnn_cell.py"
+
+
+rule vol_cdf_table:
+    """First-bifurcation CDF of every vol_* cell (validated column schema, see relurepro.vol_cdf.COLUMNS)."""
+    input:
+        VOL_CDF_CELL_CSVS,
+    output:
+        "results/relu_prime/vol_cdf.csv",
+    log:
+        "logs/relu_prime/vol_cdf_table.log",
+    conda:
+        "../envs/torch.yaml"
+    params:
+        cells=VOL_CDF_CELLS,
+    script:
+        "../scripts/relu_prime/vol_cdf_table.py"
+
+
+rule vol_cdf_figure:
+    """One vol_* figure: P(theta in S01) against sample size, two precisions, in the original's vol CDF
+    style; scale, deviations, measured values and the paper_quirks mode printed under the axes.
+    """
+    input:
+        "results/relu_prime/vol_cdf.csv",
+    output:
+        pdf="figures/relu_prime/{figure}.pdf",
+        png="figures/relu_prime/{figure}.png",
+    log:
+        "logs/relu_prime/{figure}_figure.log",
+    wildcard_constraints:
+        figure="|".join(vol_cdf.FIGURES),
+    conda:
+        "../envs/torch.yaml"
+    params:
+        note=lambda w: deviations_note(SCALE, VOL_CDF_DEVIATIONS[w.figure]),
+        paper_quirks=config["paper_quirks"],
+    script:
+        "../scripts/relu_prime/vol_cdf_figure.py"
+
+
+RELU_PRIME_FIGURES.update(VOL_CDF_DEVIATIONS)
