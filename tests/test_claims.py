@@ -54,3 +54,23 @@ def test_claims_table_roundtrip_and_status(tmp_path):
     (tmp_path / "bad.csv").write_text("claim,passed\na,True\n")
     with pytest.raises(ValueError, match="bad.csv: expected claim columns"):
         claims.read(tmp_path / "bad.csv")
+
+
+def test_vol_cdf_claims():
+    from relurepro.relu_prime_claims import vol_cdf_claims
+
+    checks = pd.DataFrame([
+        {"figure": "vol_cifar_vgg11_nobn", "low_bits": 16, "high_bits": 32, "high_end": 0.6, "min_gap": 0.1,
+         "samples_end": 100},
+        {"figure": "vol_cifar_vgg11_bn", "low_bits": 16, "high_bits": 32, "high_end": 0.9, "min_gap": -0.1,
+         "samples_end": 100},
+        {"figure": "vol_svhn_vgg11_nobn", "low_bits": 32, "high_bits": 64, "high_end": 0.0, "min_gap": 0.0,
+         "samples_end": 100},
+    ])
+    rows = {(r["figure"], r["claim"]): r["passed"] for r in vol_cdf_claims(checks)}
+    assert rows == {
+        ("vol_cifar_vgg11_nobn", "16-bit CDF >= 32-bit CDF over the whole window"): True,
+        ("vol_svhn_vgg11_nobn", "64-bit never bifurcates over the window"): True,
+        ("vol_svhn_vgg11_nobn", "32-bit CDF >= 64-bit CDF over the whole window"): True,
+        ("vol_cifar_vgg11_bn", "batch norm makes 32-bit bifurcation faster (CDF at the window's end)"): True,
+    }
