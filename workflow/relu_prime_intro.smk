@@ -42,20 +42,24 @@ rule intro_trace:
         runtime=30,
     params:
         data_root=config["data_root"],
+        activation="relu",
     script:
         "../scripts/relu_prime/intro_trace.py"
 
 
 rule intro_weight_diff_figure:
-    """Introduction figure (also covers intro_min_activation): "1 vs 0" and "0 vs 0" weight differences and
-    the minimal first-layer activation per iteration, 32 and 64 bit side by side (papermill notebook; the
-    executed notebook and its HTML are kept under results/)."""
+    """Introduction figures intro_weight_diff ("1 vs 0" and "0 vs 0" weight differences) and
+    intro_min_activation (minimal first-layer |pre-activation|, log axis) per iteration, 32 and 64 bit side
+    by side (one papermill notebook draws both; the executed notebook and its HTML are kept under results/).
+    """
     input:
         notebook="notebooks/relu_prime/intro_weight_diff.ipynb",
         traces=INTRO_TRACES,
     output:
         pdf="figures/relu_prime/intro_weight_diff.pdf",
         png="figures/relu_prime/intro_weight_diff.png",
+        pdf_min="figures/relu_prime/intro_min_activation.pdf",
+        png_min="figures/relu_prime/intro_min_activation.png",
         notebook="results/relu_prime/notebooks/intro_weight_diff.ipynb",
         html="results/relu_prime/notebooks/intro_weight_diff.html",
     log:
@@ -68,8 +72,10 @@ rule intro_weight_diff_figure:
         fallback_bin=FALLBACK_BIN,
     shell:
         "export PATH=$PATH:{params.fallback_bin:q}; (papermill {input.notebook} {output.notebook} -k python3 --log-output"
-        " -p trace_csvs {params.traces:q} -p pdf {output.pdf:q} -p png {output.png:q} -p note {params.note:q}"
+        " -p trace_csvs {params.traces:q} -p pdf {output.pdf:q} -p png {output.png:q}"
+        " -p pdf_min {output.pdf_min:q} -p png_min {output.png_min:q} -p note {params.note:q}"
         " && jupyter nbconvert --to html {output.notebook:q}) > {log} 2>&1"
 
 
 RELU_PRIME_FIGURES["intro_weight_diff"] = INTRO["deviations"]
+RELU_PRIME_FIGURES["intro_min_activation"] = INTRO["deviations"]

@@ -1,13 +1,15 @@
-"""One intro run (rule intro_trace): the three-net weight-difference trace of spec 3.1/3.2 at one precision."""
+"""One intro run (rules intro_trace, intro_relu6_trace): the three-net weight-difference trace of spec 3.1/3.2
+(relu) or 3.4 (relu6) at one precision, with the original set-up's widths and seeds (relurepro.intro.SETUPS)."""
 
 import logging
 
 from relurepro import jobs
 from relurepro.data import load_dataset
-from relurepro.intro import first_divergence_iteration, first_zero_iteration, weight_diff_trace
+from relurepro.intro import first_divergence_iteration, first_kink_iteration, weight_diff_trace
 
 mode = jobs.start(snakemake)
 w = snakemake.wildcards
+activation = snakemake.params.activation
 data = load_dataset(w.dataset, w.split, root=snakemake.params.data_root).subset(int(w.samples))
 
 
@@ -17,9 +19,12 @@ def progress(it, row):
 
 
 # CPU as in the original (spec 3.1); the exact-zero iteration depends on the BLAS kernels and thread count.
-trace = weight_diff_trace(data, int(w.bits), int(w.iterations), device="cpu", progress=progress)
-trace["lr"] = trace.attrs["lr"]
+trace = weight_diff_trace(data, int(w.bits), int(w.iterations), activation=activation, device="cpu",
+                          progress=progress)
+for key in ("activation", "lr", "numpy_seed", "torch_seed"):
+    trace[key] = trace.attrs[key]
+trace["hidden"] = "-".join(map(str, trace.attrs["hidden"]))
 trace["threads"] = mode["threads"]
 trace.to_csv(snakemake.output[0], index=False)
-logging.info("first exact zero in layer 1 at iteration %s; difference12 first > 0 at iteration %s",
-             first_zero_iteration(trace), first_divergence_iteration(trace))
+logging.info("first kink hit (exact 0, or 6 where it matters) at iteration %s; difference12 first > 0 at "
+             "iteration %s", first_kink_iteration(trace), first_divergence_iteration(trace))

@@ -61,6 +61,7 @@ class TrainConfig:
     seed: int = 0
     test_batch_size: int = 1000
     drop_last: bool = False
+    shuffle: bool = True  # False: every epoch walks the data in order (DataLoader default, relu_prime zero counts)
     device: str = "cpu"  # 'cpu' | 'cuda' | 'auto'
 
     def __post_init__(self):
@@ -227,7 +228,7 @@ def train(model: nn.Module, train_data: TensorData, test_data: TensorData | None
         loss_sum, n_steps, seen = 0.0, 0, 0
         correct = torch.zeros((), dtype=torch.long, device=device)
         with ExactZeroCounter(relus) as zeros:
-            for x, y in batches(train_data, cfg.batch_size, shuffle=True, generator=generators["shuffle"],
+            for x, y in batches(train_data, cfg.batch_size, shuffle=cfg.shuffle, generator=generators["shuffle"],
                                 drop_last=cfg.drop_last):
                 if transform is not None:
                     x = transform(x, generators["augment"])

@@ -1,0 +1,10 @@
+"""Aggregate the zero-count jobs into results/relu_prime/zeros_ratio.csv (rule zeros_ratio_table)."""
+
+from relurepro import jobs
+from relurepro.zeros_ratio import aggregate, validate_aggregate
+
+jobs.start(snakemake)
+table = aggregate(list(snakemake.input), snakemake.params.dataset)
+validate_aggregate(table, snakemake.output[0])
+table.to_csv(snakemake.output[0], index=False)
+print(table.to_string())
