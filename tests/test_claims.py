@@ -74,3 +74,12 @@ def test_vol_cdf_claims():
         ("vol_svhn_vgg11_nobn", "32-bit CDF >= 64-bit CDF over the whole window"): True,
         ("vol_cifar_vgg11_bn", "batch norm makes 32-bit bifurcation faster (CDF at the window's end)"): True,
     }
+
+
+def test_zeros_ratio_claims():
+    from relurepro.relu_prime_claims import zeros_ratio_claims
+
+    zeros = pd.DataFrame({"bits": [16, 32, 64], "zeros": [40, 1, 0], "relu_calls": [1e8, 1e9, 1e8]})
+    assert [r["passed"] for r in zeros_ratio_claims(zeros)] == [True, True]
+    zeros.loc[1, "zeros"] = 100
+    assert [r["passed"] for r in zeros_ratio_claims(zeros)] == [False, True]

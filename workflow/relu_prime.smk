@@ -159,6 +159,7 @@ rule relu_prime_claims:
         volume="results/relu_prime/volume_mnist.csv",
         stats="results/relu_prime/volume_mnist_stats.csv",
         vol_cdf="results/relu_prime/vol_cdf.csv",
+        zeros="results/relu_prime/zeros_ratio.csv",
         reference="config/reference/relu_prime.csv",
     output:
         "results/relu_prime/claims.csv",

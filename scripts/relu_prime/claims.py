@@ -3,7 +3,8 @@
 import pandas as pd
 
 from relurepro import claims, jobs
-from relurepro.relu_prime_claims import vol_cdf_claims, volume_mnist_claims, volume_stats_claims
+from relurepro.relu_prime_claims import (vol_cdf_claims, volume_mnist_claims, volume_stats_claims,
+                                         zeros_ratio_claims)
 from relurepro.vol_cdf import figure_checks
 
 jobs.start(snakemake)
@@ -11,5 +12,6 @@ reference = pd.read_csv(snakemake.input.reference)
 rows = volume_mnist_claims(pd.read_csv(snakemake.input.volume), reference, snakemake.params.default_layers)
 rows += volume_stats_claims(pd.read_csv(snakemake.input.stats))
 rows += vol_cdf_claims(figure_checks(pd.read_csv(snakemake.input.vol_cdf)))
+rows += zeros_ratio_claims(pd.read_csv(snakemake.input.zeros))
 table = claims.write(rows, snakemake.params.scale, snakemake.output[0])
 print(table.to_string())

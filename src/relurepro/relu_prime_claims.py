@@ -93,3 +93,19 @@ def vol_cdf_claims(checks: pd.DataFrame) -> list[dict]:
                               f"{b.high_end:.2f} with BN vs {a.high_end:.2f} without", "faster with BN (C3)",
                               "with > without", b.high_end > a.high_end))
     return rows
+
+
+def zeros_ratio_claims(zeros: pd.DataFrame) -> list[dict]:
+    """C6: exact zeros in pre-activations are far more frequent in 16 than in 32 bit; none in 64 bit."""
+    fig = "zeros_ratio"
+    totals = zeros.groupby("bits")[["zeros", "relu_calls"]].sum()
+    rate = totals["zeros"] / totals["relu_calls"]
+    rows = [claim("16-bit exact zeros per ReLU call >= 5x the 32-bit rate", fig,
+                  f"{rate.get(16, float('nan')):.2g} vs {rate.get(32, float('nan')):.2g}",
+                  "3e-8..1e-7 vs 1e-9..6e-9 (typical, N >= 64)", "r16 >= 5 r32",
+                  rate.get(16, 0) > 0 and rate.get(16, 0) >= 5 * rate.get(32, 0))]
+    if 64 in rate.index:
+        rows.append(claim("64-bit: no exact zero", fig, f"{int(totals.loc[64, 'zeros'])} zeros in "
+                          f"{totals.loc[64, 'relu_calls']:.3g} calls", "not measured (64 bit not run)", "== 0",
+                          totals.loc[64, "zeros"] == 0))
+    return rows
