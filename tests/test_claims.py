@@ -83,3 +83,21 @@ def test_zeros_ratio_claims():
     assert [r["passed"] for r in zeros_ratio_claims(zeros)] == [True, True]
     zeros.loc[1, "zeros"] = 100
     assert [r["passed"] for r in zeros_ratio_claims(zeros)] == [False, True]
+
+
+def test_training_claims():
+    from relurepro.relu_prime_claims import training_claims
+
+    rows = []
+    for tier, accs in (("stress k=10", {(False, 0.0): 0.9, (False, 1.0): 0.2, (True, 0.0): 0.95, (True, 1.0): 0.9}),
+                       ("faithful", {(False, 0.0): 0.9, (False, 1.0): 0.9, (True, 0.0): 0.95, (True, 1.0): 0.95})):
+        for (bn, alpha), acc in accs.items():
+            rows.append({"experiment": "mnist_sgd", "tier": tier, "batch_norm": bn, "relu": alpha, "dropout": 0.0,
+                         "test_accuracy": acc, "exact_zeros": 0 if tier == "faithful" else 10})
+    got = {r["claim"]: r["passed"] for r in training_claims(pd.DataFrame(rows))}
+    assert got == {"alpha=0 has the best no-BN test accuracy (stress k=10)": True,
+                   "batch norm shrinks the alpha effect (stress k=10)": True,
+                   "faithful fp32: no exact zeros, so no alpha effect": True}
+    rows[0]["test_accuracy"] = 0.1  # stress, no BN, alpha=0 now worst
+    got = {r["claim"]: r["passed"] for r in training_claims(pd.DataFrame(rows))}
+    assert not got["alpha=0 has the best no-BN test accuracy (stress k=10)"]

@@ -160,6 +160,8 @@ rule relu_prime_claims:
         stats="results/relu_prime/volume_mnist_stats.csv",
         vol_cdf="results/relu_prime/vol_cdf.csv",
         zeros="results/relu_prime/zeros_ratio.csv",
+        # defined in relu_prime_training.smk, included later: looked up when the DAG is built
+        training=lambda w: [f"results/relu_prime/train_{e}.csv" for e in TRAIN_JOBS],
         reference="config/reference/relu_prime.csv",
     output:
         "results/relu_prime/claims.csv",

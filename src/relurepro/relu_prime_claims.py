@@ -109,3 +109,31 @@ def zeros_ratio_claims(zeros: pd.DataFrame) -> list[dict]:
                           f"{totals.loc[64, 'relu_calls']:.3g} calls", "not measured (64 bit not run)", "== 0",
                           totals.loc[64, "zeros"] == 0))
     return rows
+
+
+def training_claims(accuracy: pd.DataFrame) -> list[dict]:
+    """C4/C5 from last-epoch test accuracies (`relu_prime_runs.last_epoch_accuracy`): in the stress tier
+    ReLU'(0)=0 is best without BN and BN shrinks the alpha effect; a faithful tier without exact zeros shows no
+    alpha effect at all (the zero counter explains it)."""
+    rows = []
+    for (experiment, tier), g in accuracy[accuracy.dropout == 0].groupby(["experiment", "tier"], sort=True):
+        fig = experiment if experiment == "mnist_dropout" else f"{experiment}_test"
+        spread = {bn: (h.test_accuracy.max() - h.test_accuracy.min()) for bn, h in g.groupby("batch_norm")}
+        nobn = g[~g.batch_norm].set_index("relu").test_accuracy
+        if tier.startswith("stress") and 0.0 in nobn.index and len(nobn) > 1:
+            rows.append(claim(f"alpha=0 has the best no-BN test accuracy ({tier})", fig,
+                              f"{nobn.loc[0.0]:.3f} vs best other {nobn.drop(0.0).max():.3f}",
+                              "alpha=0 most robust (C4)", "acc(0) >= acc(others)",
+                              nobn.loc[0.0] >= nobn.drop(0.0).max()))
+            if True in spread and False in spread:
+                rows.append(claim(f"batch norm shrinks the alpha effect ({tier})", fig,
+                                  f"spread {spread[True]:.3f} with BN vs {spread[False]:.3f} without",
+                                  "BN removes or shrinks the effect (C4)", "spread(BN) < spread(no BN)",
+                                  spread[True] < spread[False]))
+        elif tier == "faithful":
+            zeros, widest = int(g.exact_zeros.sum()), max(spread.values())
+            rows.append(claim("faithful fp32: no exact zeros, so no alpha effect", fig,
+                              f"{zeros} exact zeros; accuracy spread over alpha {widest:.3g}",
+                              "no alpha effect at CPU scale (spec 5.3.5)", "zeros == 0 implies spread == 0",
+                              zeros > 0 or widest == 0))
+    return rows

@@ -1,0 +1,11 @@
+"""Train the runs (seeds) of one relu_prime training cell (rule relu_prime_train)."""
+
+from relurepro import jobs
+from relurepro.relu_prime_runs import JobSpec
+from relurepro.relu_prime_training import run_job
+
+mode = jobs.start(snakemake)
+spec = JobSpec.from_path(snakemake.output[0])
+df = run_job(spec, snakemake.output[0], device=mode["device"], data_root=snakemake.params.data_root,
+             test_batch_size=snakemake.params.test_batch_size)
+print(df[df.epoch == spec.epochs][["run_id", "test_accuracy", "diverged", "exact_zeros"]].to_string())
