@@ -37,6 +37,18 @@ def snakemake(workdir: Path, *args: str, timeout: int = 1200, check: bool = True
     return proc
 
 
+@pytest.fixture(scope="module")
+def one_thread():
+    """Tiny nets: one torch thread is as fast, far faster on a busy machine, and the exact-zero iterations of
+    the intro tests depend on the thread count. Modules opt in with pytest.mark.usefixtures("one_thread")."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture
 def workdir(tmp_path):
     return copy_workflow(tmp_path)

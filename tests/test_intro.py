@@ -19,12 +19,7 @@ def mnist5k():
     return load_dataset("mnist5k", "all")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def single_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_lr_from_numpy_seed():

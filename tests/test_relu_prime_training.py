@@ -20,12 +20,7 @@ from relurepro.relu_prime_training import build_net, random_crop_flip, run_job
 from relurepro.stress import GridRound, grid_round, stressed, tier_label
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # ------------------------------------------------------------------------------------------ stress tier

@@ -21,13 +21,7 @@ from relurepro.numerics import seed_everything
 from relurepro.training import COLUMNS, TrainConfig, train
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny nets: one thread is as fast, and far faster on a busy machine (no spinning thread pool)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
