@@ -6,8 +6,9 @@ import torch
 
 from relurepro import volume_mnist
 from relurepro.data import load_embedded
-from relurepro.volume import (RUN_COLUMNS, RunResult, VolumeCell, first_zero_batches, prepare_batches, read_runs,
-                              run_once, sample_volume, validate_with_pair)
+from relurepro.volume import (DEPTH_COLUMNS, RUN_COLUMNS, RunResult, VolumeCell, first_zero_batches,
+                              first_zero_batches_by_depth, prepare_batches, read_runs, run_once, sample_volume,
+                              validate_with_pair)
 
 
 @pytest.fixture(scope="module")
@@ -87,26 +88,34 @@ VOL = {
 }
 
 
-def write_runs(path, firsts):
+def write_runs(path, firsts, depths=None):
+    """A run CSV; with `depths`, the nested format (the same first batches at every depth)."""
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(RUN_COLUMNS)
-        for i, first in enumerate(firsts):
-            writer.writerow([i, i, first >= 0, first, 4 if first < 0 else first + 1, 0.0])
+        writer.writerow(RUN_COLUMNS if depths is None else DEPTH_COLUMNS)
+        for depth in depths or [None]:
+            for i, first in enumerate(firsts):
+                row = [i, i, first >= 0, first, 4 if first < 0 else first + 1, 0.0]
+                writer.writerow(row if depth is None else [depth, *row])
     return path
 
 
 def test_grid_and_aggregation_semantics(tmp_path):
-    cells = volume_mnist.cells(VOL)
-    shapes = {(c["variant"], c["layers"], c["neurons"], c["batch"]) for c in cells}
-    assert shapes == {("relu_everywhere", 1, 8, 256), ("relu_everywhere", 2, 8, 256), ("no_first_relu", 2, 8, 256)}
-    assert {c["runs"] for c in cells if c["layers"] == 1 and c["bits"] == 32} == {2}
+    jobs = volume_mnist.cells(VOL)
+    shapes = {(c["variant"], c["layers"], c["neurons"], c["batch"], c["bits"]) for c in jobs}
+    # Depths 1 and 2 nest into one job, except at 32 bit where the override gives depth 1 fewer runs.
+    assert shapes == {("relu_everywhere", "1-2", 8, 256, 16), ("relu_everywhere", "1-2", 8, 256, 64),
+                      ("relu_everywhere", "1", 8, 256, 32), ("relu_everywhere", "2", 8, 256, 32),
+                      *(("no_first_relu", "2", 8, 256, bits) for bits in (16, 32, 64))}
+    assert {c["runs"] for c in jobs if c["layers"] == "1" and c["bits"] == 32} == {2}
     firsts = {16: [0, 0, 1, 3], 32: [1, -1, -1, -1], 64: [-1, -1]}
-    csvs = {}
-    for c in cells:
-        runs = firsts[c["bits"]][: c["runs"]]
-        key = (c["variant"], c["layers"], c["neurons"], c["batch"], c["bits"])
-        csvs[key] = write_runs(tmp_path / f"{len(csvs)}.csv", runs)
+    paths = []
+    for c in jobs:
+        depths = volume_mnist.job_depths(c["layers"])
+        paths.append(write_runs(tmp_path / f"{len(paths)}.csv", firsts[c["bits"]][: c["runs"]],
+                                depths if len(depths) > 1 else None))
+    csvs = volume_mnist.csvs_by_cell(jobs, paths)
+    assert csvs[("relu_everywhere", 1, 8, 256, 16)] == csvs[("relu_everywhere", 2, 8, 256, 16)]
     table = volume_mnist.aggregate(VOL, csvs, paper_quirks=True)
     volume_mnist.validate_aggregate(table)
     assert list(table["panel"].unique()) == list(volume_mnist.PANELS)
@@ -116,12 +125,66 @@ def test_grid_and_aggregation_semantics(tmp_path):
     assert ss.loc[(0.512, 32), "percent"] == 25.0
     layers = table[table.panel == "layers"].set_index(["x", "bits"])
     assert layers.loc[(1, 32), "runs"] == 2 and layers.loc[(1, 32), "percent"] == 50.0
+    assert layers.loc[(1, 16), "runs"] == 4 and layers.loc[(2, 16), "bifurcated"] == 4
     # Panel normalisation (S8): divided by the panel's maximum; measured 64-bit zeros drawn at 0.5 (S6).
     assert layers.loc[(2, 16), "percent_panel"] == 100.0 and layers.loc[(2, 32), "percent_panel"] == 25.0
     assert (table[table.bits == 64]["percent"] == 0).all() and (table[table.bits == 64]["display"] == 0.5).all()
     plain = volume_mnist.aggregate(VOL, csvs)
     assert (plain["display"] == plain["percent"]).all()
     assert plain.drop(columns="display").equals(table.drop(columns="display"))
+    panels = volume_mnist.panel_tables(plain)
+    by_layers = panels["volume_estimation_by_number_of_layers_MNIST.csv"]
+    assert list(by_layers.columns) == ["precision", "count", "nb_layers", "runs", "measured"]
+    assert by_layers.set_index(["precision", "nb_layers"]).loc[(32, 1), "count"] == 1
+    by_batch = panels["volume_estimation_by_batch_size_MNIST.csv"]
+    assert list(by_batch.columns)[:4] == ["Unnamed: 0", "precision", "count", "batch_size"]
+    sizes = panels["volume_estimation_by_sample_size_summary_MNIST.csv"]
+    assert sorted(set(sizes["sample_size"])) == [512, 1024] and set(sizes["precision"]) == {16, 32, 64}
+
+
+def test_the_pair_detector_runs_each_depth_alone():
+    jobs = volume_mnist.cells({**VOL, "detector": "pair", "runs_override": []})
+    assert {c["layers"] for c in jobs} == {"1", "2"}
+
+
+def test_a_nested_csv_must_be_read_at_one_depth(tmp_path):
+    path = write_runs(tmp_path / "nested.csv", [0, -1], depths=[1, 3])
+    with pytest.raises(ValueError, match="say which layers"):
+        read_runs(path)
+    with pytest.raises(ValueError, match="no runs of depth 2"):
+        read_runs(path, layers=2)
+    assert [r.first_batch for r in read_runs(path, layers=3)] == [0, -1]
+    assert [d for d, _ in read_runs(path, layers="all")] == [1, 1, 3, 3]
+
+
+@pytest.mark.parametrize("bits,variant", [(16, "relu_everywhere"), (32, "relu_everywhere"), (16, "no_first_relu")])
+def test_nested_depths_equal_each_depth_alone(mnist_all, bits, variant):
+    """One deep stack gives, for every depth, what the net of that depth alone gives (same seeds)."""
+    depths = [1, 2, 4]
+    deep = VolumeCell(variant, 4, 128, 256, bits)
+    xs, ys = prepare_batches(mnist_all, deep)
+    seeds = list(range(10))
+    nested = first_zero_batches_by_depth(deep, xs, seeds, depths)
+    for k, depth in enumerate(depths):
+        alone = VolumeCell(variant, depth, 128, 256, bits)
+        assert [per_depth[k] for per_depth in nested] == [run_once(alone, xs, ys, s) for s in seeds]
+    if bits == 16:  # not vacuous: some depths bifurcate later than others or not at all
+        assert len({tuple(f for f, _ in per_depth) for per_depth in nested}) > 1
+
+
+def test_nested_sampling_resumes_and_validates(mnist, tmp_path):
+    cell = VolumeCell("relu_everywhere", 3, 64, 256, 16)
+    full = sample_volume(cell, mnist, 6, tmp_path / "full.csv", progress=False, depths=[1, 3], validate=1)
+    sample_volume(cell, mnist, 3, tmp_path / "cut.csv", progress=False, depths=[1, 3])
+    # A kill mid-write leaves a run with one of its two depths: that run is redone, not skipped.
+    lines = (tmp_path / "cut.csv").read_text().splitlines()
+    (tmp_path / "resumed.csv.partial").write_text("\n".join(lines[:-1]) + "\n")
+    resumed = sample_volume(cell, mnist, 6, tmp_path / "resumed.csv", progress=False, depths=[1, 3])
+    key = sorted((d, r.run, r.first_batch) for d, r in full)
+    assert sorted((d, r.run, r.first_batch) for d, r in resumed) == key
+    assert sorted((d, r.run, r.first_batch) for d, r in read_runs(tmp_path / "resumed.csv", "all")) == key
+    with pytest.raises(ValueError, match="max\\(depths\\)"):
+        sample_volume(cell, mnist, 1, tmp_path / "x.csv", progress=False, depths=[1, 2])
 
 
 def test_aggregation_fails_on_a_missing_cell():

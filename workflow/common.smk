@@ -22,7 +22,7 @@ GPU = 1 if USE_GPU else 0
 
 wildcard_constraints:
     bits="16|32|64",
-    layers=r"\d+",
+    layers=r"\d+(-\d+)*",  # one depth, or nested depths of one volume_mnist job ("1-2-3")
     neurons=r"\d+",
     batch=r"\d+",
     runs=r"\d+",

@@ -23,7 +23,8 @@ VOL_CELL_CSVS = [
 
 rule volume_mlp_cell:
     """Monte-Carlo runs of one volume cell (Section 3): one row per seeded initialisation, with the first
-    batch on which ReLU'(0)=0 and ReLU'(0)=1 give different first-layer gradients."""
+    batch on which ReLU'(0)=0 and ReLU'(0)=1 give different first-layer gradients; with nested depths
+    (layers~1-2-3, forward_zero detector) one row per initialisation and depth."""
     input:
         lambda w: dataset_ready(w.dataset),
     output:
@@ -47,11 +48,16 @@ rule volume_mlp_cell:
 
 
 rule volume_mnist_table:
-    """Aggregate the volume cells into the four panels of volume_mnist (validated column schema)."""
+    """Aggregate the volume cells into the four panels of volume_mnist (validated column schema), and the
+    original's per-panel CSVs (its column names, plus runs and measured)."""
     input:
         VOL_CELL_CSVS,
     output:
-        "results/relu_prime/volume_mnist.csv",
+        table="results/relu_prime/volume_mnist.csv",
+        panels=[
+            f"results/relu_prime/volume_mnist/{name}"
+            for name in volume_mnist.PANEL_CSVS
+        ],
     log:
         "logs/relu_prime/volume_mnist_table.log",
     conda:

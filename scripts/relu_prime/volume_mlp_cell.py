@@ -3,11 +3,17 @@
 from relurepro import jobs
 from relurepro.data import load_dataset
 from relurepro.volume import VolumeCell, sample_volume
+from relurepro.volume_mnist import job_depths
 
 mode = jobs.start(snakemake)
 w = snakemake.wildcards
 data = load_dataset(w.dataset, w.split, root=snakemake.params.data_root).subset(int(w.samples))
-cell = VolumeCell(w.variant, int(w.layers), int(w.neurons), int(w.batch), int(w.bits), w.detector)
+depths = job_depths(w.layers)
+cell = VolumeCell(w.variant, max(depths), int(w.neurons), int(w.batch), int(w.bits), w.detector)
+# One depth: a plain run CSV. Several (forward_zero only): one nested job, a row per run and depth.
+nested = len(depths) > 1
 runs = sample_volume(cell, data, int(w.runs), snakemake.output[0], device=mode["device"],
-                     validate=snakemake.params.validate)
-print(f"{sum(r.bifurcated for r in runs)} of {len(runs)} runs bifurcated")
+                     validate=snakemake.params.validate, depths=depths if nested else None)
+for depth in depths:
+    hits = [r.bifurcated for d, r in runs if d == depth] if nested else [r.bifurcated for r in runs]
+    print(f"depth {depth}: {sum(hits)} of {len(hits)} runs bifurcated")

@@ -1,11 +1,13 @@
 """Aggregate volume cells into the volume_mnist panels (rule volume_mnist_table)."""
 
 from relurepro import jobs
-from relurepro.volume_mnist import aggregate, validate_aggregate
+from relurepro.volume_mnist import aggregate, csvs_by_cell, panel_tables, validate_aggregate
 
 jobs.start(snakemake)
-keys = [(c["variant"], c["layers"], c["neurons"], c["batch"], c["bits"]) for c in snakemake.params.cells]
-table = aggregate(snakemake.params.vol, dict(zip(keys, snakemake.input)), snakemake.params.paper_quirks)
-validate_aggregate(table, snakemake.output[0])
-table.to_csv(snakemake.output[0], index=False)
+cell_csvs = csvs_by_cell(snakemake.params.cells, list(snakemake.input))
+table = aggregate(snakemake.params.vol, cell_csvs, snakemake.params.paper_quirks)
+validate_aggregate(table, snakemake.output.table)
+table.to_csv(snakemake.output.table, index=False)
 print(table.to_string())
+for path, frame in zip(snakemake.output.panels, panel_tables(table).values(), strict=True):
+    frame.to_csv(path)  # the index is the original's row-number column

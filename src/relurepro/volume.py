@@ -15,8 +15,9 @@ differ. Two detectors:
 from __future__ import annotations
 
 import csv
+import functools
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 import torch
@@ -65,6 +66,7 @@ class RunResult:
 
 
 RUN_COLUMNS = [f.name for f in fields(RunResult)]
+DEPTH_COLUMNS = ["layers", *RUN_COLUMNS]  # a nested-depth MLP job: one row per run and depth
 
 
 def build_net(cell: VolumeCell, alpha: float | None = None) -> nn.Sequential:
@@ -116,41 +118,60 @@ def _hidden_linears(cell: VolumeCell, seeds, dtype, device) -> list[tuple[torch.
     ]
 
 
-def first_zero_batches(cell: VolumeCell, xs: list[torch.Tensor], seeds: list[int]) -> list[tuple[int, int]]:
-    """Forward-only detector for many draws at once: (first bifurcation batch or -1, batches seen) per seed.
+def first_zero_batches_by_depth(cell: VolumeCell, xs: list[torch.Tensor], seeds: list[int],
+                                depths: list[int]) -> list[list[tuple[int, int]]]:
+    """Forward-only detector for many draws and nested depths at once: per seed, per depth in `depths`,
+    (first bifurcation batch or -1, batches seen).
 
     The draws' hidden layers are stacked: the first layer is one GEMM of the batch against every draw's weights
-    side by side, the next layers are batched matmuls; a draw leaves the stack at its first exact zero. Each
-    output element is computed by the same kernel call shape as one draw alone, so results equal `run_once`
-    bit for bit (checked in the tests and, per job, by the pair validation of `sample_volume`).
+    side by side, the next layers are batched matmuls. Each output element is computed by the same kernel call
+    shape as one draw alone, so results equal `run_once` bit for bit (checked in the tests and, per job, by the
+    pair validation of `sample_volume`).
+
+    Depths nest: under one seed the net of depth d < L is the net of depth L cut after its d-th hidden layer
+    (the same draws from the generator in the same order; the head reads no ReLU), so depth d bifurcates on the
+    first batch with an exact zero in hidden layers 1..d. A draw leaves the stack once its shallowest depth
+    has bifurcated, and then every deeper one has too.
     """
-    layers = _hidden_linears(cell, seeds, xs[0].dtype, xs[0].device)
-    has_relu = [cell.variant == "relu_everywhere" or i > 0 for i in range(cell.layers)]
+    if not depths or max(depths) > cell.layers or min(depths) < 1:
+        raise ValueError(f"depths {depths} must lie in 1..{cell.layers}")
+    layers = _hidden_linears(cell, seeds, xs[0].dtype, xs[0].device)[: max(depths)]
+    has_relu = [cell.variant == "relu_everywhere" or i > 0 for i in range(len(layers))]
     active = torch.arange(len(seeds))  # positions (into seeds) of the draws still walking the data
-    first = [-1] * len(seeds)
+    first = [[-1] * len(depths) for _ in seeds]
     with torch.no_grad():
         for i, x in enumerate(xs):
             w1, b1 = layers[0]
             r, n = w1.shape[0], w1.shape[1]
             z = torch.addmm(b1.reshape(-1), x, w1.reshape(r * n, -1).T).view(len(x), r, n).transpose(0, 1)
             hit = torch.zeros(r, dtype=torch.bool, device=x.device)
+            hit_at = {}  # depth -> draws with a zero in hidden layers 1..depth on this batch
             for layer, (w, b) in enumerate(layers):
                 if layer > 0:
                     z = torch.baddbmm(b.unsqueeze(1), h, w.transpose(1, 2))
                 if has_relu[layer]:
-                    hit |= ~z.reshape(r, -1).all(dim=1)
+                    hit = hit | ~z.reshape(r, -1).all(dim=1)
                     h = z.clamp(min=0)
                 else:
                     h = z
-            for pos in active[hit].tolist():
-                first[pos] = i
-            if hit.any():
-                keep = ~hit
+                hit_at[layer + 1] = hit
+            for k, depth in enumerate(depths):
+                for pos in active[hit_at[depth].cpu()].tolist():
+                    if first[pos][k] < 0:
+                        first[pos][k] = i
+            done = hit_at[min(depths)]
+            if done.any():
+                keep = ~done
                 active = active[keep.cpu()]
                 layers = [(w[keep], b[keep]) for w, b in layers]
                 if len(active) == 0:
                     break
-    return [(f, f + 1) if f >= 0 else (-1, len(xs)) for f in first]
+    return [[(f, f + 1) if f >= 0 else (-1, len(xs)) for f in per_depth] for per_depth in first]
+
+
+def first_zero_batches(cell: VolumeCell, xs: list[torch.Tensor], seeds: list[int]) -> list[tuple[int, int]]:
+    """Forward-only detector for many draws at once: (first bifurcation batch or -1, batches seen) per seed."""
+    return [per_depth[0] for per_depth in first_zero_batches_by_depth(cell, xs, seeds, [cell.layers])]
 
 
 def run_once(cell: VolumeCell, xs: list[torch.Tensor], ys: list[torch.Tensor], seed: int) -> tuple[int, int]:
@@ -202,55 +223,92 @@ def validate_with_pair(cell: VolumeCell, xs, ys, results: list[RunResult], per_o
 
 
 def sample_runs(run_seeds, runs: int, out_csv: str | Path, *, seed0: int = 0, step: int = 1,
-                progress: bool = True, desc: str = "volume") -> list[RunResult]:
+                progress: bool = True, desc: str = "volume", depths: list[int] | None = None) -> list[RunResult]:
     """`runs` Monte-Carlo runs (seeds seed0 .. seed0+runs-1), `step` at a time through
     `run_seeds(seeds) -> [(first bifurcation batch or -1, batches seen), ...]`, one row per run in `out_csv`.
 
-    Rows are appended to ``<out_csv>.partial`` as chunks finish, so a killed job resumes where it stopped; the
-    final CSV appears only when every run is done.
+    With `depths` (nested MLP depths), `run_seeds` gives per seed one outcome per depth and the CSV has a
+    leading ``layers`` column: one row per run and depth.
+
+    Rows are appended to ``<out_csv>.partial`` as chunks finish, so a killed job resumes where it stopped
+    (keeping only the runs complete in every depth); the final CSV appears only when every run is done.
     """
     out_csv = Path(out_csv)
     partial = out_csv.with_name(out_csv.name + ".partial")
-    done = [r for r in read_runs(partial) if r.run < runs] if partial.exists() else []
-    if not done:
-        partial.parent.mkdir(parents=True, exist_ok=True)
-        with partial.open("w", newline="") as f:
-            csv.writer(f).writerow(RUN_COLUMNS)
-    with partial.open("a", newline="") as f, tqdm(total=runs, initial=len(done), disable=not progress, desc=desc,
-                                                  mininterval=5) as bar:
+    keys = depths or [None]
+    done = _complete_prefix(partial, runs, keys) if partial.exists() else []
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    with partial.open("w", newline="") as f:  # rewritten: a row cut by a kill is dropped, not resumed past
         writer = csv.writer(f)
-        for start_run in range(len(done), runs, step):
+        writer.writerow(RUN_COLUMNS if depths is None else DEPTH_COLUMNS)
+        for key, result in done:
+            writer.writerow(_row(key, result))
+    with partial.open("a", newline="") as f, tqdm(total=runs, initial=len(done) // len(keys), disable=not progress,
+                                                  desc=desc, mininterval=5) as bar:
+        writer = csv.writer(f)
+        for start_run in range(len(done) // len(keys), runs, step):
             chunk = list(range(start_run, min(runs, start_run + step)))
             start = time.perf_counter()
             outcomes = run_seeds([seed0 + r for r in chunk])
             seconds = round((time.perf_counter() - start) / len(chunk), 4)
-            for run, (first, seen) in zip(chunk, outcomes):
-                result = RunResult(run, seed0 + run, first >= 0, first, seen, seconds)
-                writer.writerow(asdict(result).values())
-                done.append(result)
+            for run, outcome in zip(chunk, outcomes):
+                for key, (first, seen) in zip(keys, [outcome] if depths is None else outcome):
+                    result = RunResult(run, seed0 + run, first >= 0, first, seen, seconds)
+                    writer.writerow(_row(key, result))
+                    done.append((key, result))
             f.flush()
             bar.update(len(chunk))
     partial.replace(out_csv)
-    return done
+    return [result for _, result in done] if depths is None else done
+
+
+def _row(layers: int | None, result: RunResult) -> list:
+    return ([] if layers is None else [layers]) + list(asdict(result).values())
+
+
+def _complete_prefix(partial: Path, runs: int, keys: list) -> list[tuple]:
+    """(layers or None, run) rows of a partial file for runs 0..k-1 complete in every depth of `keys`."""
+    rows = [(None, r) for r in read_runs(partial)] if keys == [None] else read_runs(partial, layers="all")
+    by_run: dict[int, dict] = {}
+    for key, r in rows:
+        by_run.setdefault(r.run, {})[key] = r
+    prefix = []
+    for run in range(runs):
+        if set(by_run.get(run, {})) != set(keys):
+            break
+        prefix += [(key, by_run[run][key]) for key in keys]
+    return prefix
 
 
 def sample_volume(cell: VolumeCell, data: TensorData, runs: int, out_csv: str | Path, *, seed0: int = 0,
-                  device="cpu", validate: int = 0, progress: bool = True) -> list[RunResult]:
+                  device="cpu", validate: int = 0, progress: bool = True,
+                  depths: list[int] | None = None) -> list[RunResult] | list[tuple[int, RunResult]]:
     """Run `runs` Monte-Carlo runs of `cell` into `out_csv` (resumable, see `sample_runs`).
 
-    ``forward_zero`` cells run in chunks of stacked draws (`first_zero_batches`); ``validate`` > 0 re-checks
-    that many bifurcated and non-bifurcated runs with the gradient pair (a disagreement removes the CSV).
+    ``forward_zero`` cells run in chunks of stacked draws (`first_zero_batches_by_depth`); with `depths` one job
+    serves the nested nets of those depths (cell.layers must be the deepest) and returns (layers, run) pairs.
+    ``validate`` > 0 re-checks that many bifurcated and non-bifurcated runs with the gradient pair, at the
+    shallowest and the deepest depth (a disagreement removes the CSV).
     """
     xs, ys = prepare_batches(data, cell, device)
     stacked = cell.detector == "forward_zero"
-    results = sample_runs(
-        (lambda seeds: first_zero_batches(cell, xs, seeds)) if stacked
-        else (lambda seeds: [run_once(cell, xs, ys, s) for s in seeds]),
-        runs, out_csv, seed0=seed0, step=chunk_size(cell) if stacked else 1, progress=progress,
-        desc=f"volume {cell}")
+    if depths is not None and (not stacked or max(depths) != cell.layers):
+        raise ValueError(f"nested depths {depths} need the forward_zero detector and cell.layers == max(depths)")
+    if depths is not None:
+        run_seeds = functools.partial(first_zero_batches_by_depth, cell, xs, depths=depths)
+    elif stacked:
+        run_seeds = functools.partial(first_zero_batches, cell, xs)
+    else:
+        def run_seeds(seeds):
+            return [run_once(cell, xs, ys, s) for s in seeds]
+    results = sample_runs(run_seeds, runs, out_csv, seed0=seed0, step=chunk_size(cell) if stacked else 1,
+                          progress=progress, desc=f"volume {cell}", depths=depths)
     if validate and stacked:
+        by_depth = ({cell.layers: results} if depths is None else
+                    {d: [r for key, r in results if key == d] for d in {min(depths), max(depths)}})
         try:
-            checked = validate_with_pair(cell, xs, ys, results, validate)
+            checked = sum(validate_with_pair(replace(cell, layers=d), xs, ys, rs, validate)
+                          for d, rs in by_depth.items())
         except RuntimeError:
             Path(out_csv).unlink()  # a result the real gradients contradict is not kept
             raise
@@ -258,18 +316,34 @@ def sample_volume(cell: VolumeCell, data: TensorData, runs: int, out_csv: str | 
     return results
 
 
-def read_runs(path: str | Path) -> list[RunResult]:
-    """Read a per-cell run CSV, failing with the file name on a malformed file."""
+def read_runs(path: str | Path, layers: int | str | None = None) -> list:
+    """Read a run CSV, failing with the file name on a malformed file.
+
+    A nested-depth CSV (leading ``layers`` column) needs `layers`: the runs of that depth, or ``"all"`` for
+    (layers, run) pairs.
+    """
     path = Path(path)
     with path.open(newline="") as f:
         reader = csv.DictReader(f)
-        if reader.fieldnames != RUN_COLUMNS:
-            raise ValueError(f"{path}: expected columns {RUN_COLUMNS}, found {reader.fieldnames}")
+        nested = reader.fieldnames == DEPTH_COLUMNS
+        if reader.fieldnames != RUN_COLUMNS and not nested:
+            raise ValueError(f"{path}: expected columns {RUN_COLUMNS} or {DEPTH_COLUMNS}, found {reader.fieldnames}")
+        if nested and layers is None:
+            raise ValueError(f"{path} holds nested depths: say which layers to read")
         rows = []
         for line, row in enumerate(reader, start=2):
             try:
-                rows.append(RunResult(int(row["run"]), int(row["seed"]), row["bifurcated"] == "True",
-                                      int(row["first_batch"]), int(row["batches_seen"]), float(row["seconds"])))
+                result = RunResult(int(row["run"]), int(row["seed"]), row["bifurcated"] == "True",
+                                   int(row["first_batch"]), int(row["batches_seen"]), float(row["seconds"]))
+                depth = int(row["layers"]) if nested else None
             except (TypeError, ValueError) as err:
                 raise ValueError(f"{path}, line {line}: malformed run row {row}: {err}") from None
+            if not nested:
+                rows.append(result)
+            elif layers == "all":
+                rows.append((depth, result))
+            elif depth == layers:
+                rows.append(result)
+    if nested and layers != "all" and not rows:
+        raise ValueError(f"{path}: no runs of depth {layers}")
     return rows

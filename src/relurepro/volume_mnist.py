@@ -57,13 +57,32 @@ def panel_points(vol: dict) -> list[dict]:
 
 
 def cells(vol: dict) -> list[dict]:
-    """The distinct Monte-Carlo cells of the figure, each with its precision and number of runs."""
+    """The Monte-Carlo jobs of the figure, each with its precision and number of runs.
+
+    `layers` is a dash-joined list of depths: with the forward_zero detector the nets of one width, batch size,
+    precision and run count that differ only in depth are one job (a shallower net under the same seed is the
+    deeper one cut short, see `first_zero_batches_by_depth`); the pair detector runs each depth alone.
+    """
     shapes = sorted({(p["variant"], p["layers"], p["neurons"], p["batch"]) for p in panel_points(vol)})
-    return [
-        {"variant": v, "layers": L, "neurons": N, "batch": b, "bits": bits, "runs": runs_for(vol, bits, L, N, b)}
-        for (v, L, N, b) in shapes
-        for bits in BITS
-    ]
+    jobs: dict[tuple, list[int]] = {}
+    for v, L, N, b in shapes:
+        for bits in BITS:
+            runs = runs_for(vol, bits, L, N, b)
+            nest = vol["detector"] == "forward_zero"
+            jobs.setdefault((v, None if nest else L, N, b, bits, runs), []).append(L)
+    return [{"variant": v, "layers": "-".join(map(str, sorted(depths))), "neurons": N, "batch": b, "bits": bits,
+             "runs": runs} for (v, _, N, b, bits, runs), depths in jobs.items()]
+
+
+def job_depths(layers: str) -> list[int]:
+    """The depths of a job's `layers` wildcard ("1-2-3" -> [1, 2, 3])."""
+    return [int(d) for d in layers.split("-")]
+
+
+def csvs_by_cell(jobs: list[dict], paths: list[str | Path]) -> dict[tuple, str | Path]:
+    """Each (variant, layers, neurons, batch, bits) cell's run CSV, from the jobs of `cells` and their outputs."""
+    return {(j["variant"], depth, j["neurons"], j["batch"], j["bits"]): path
+            for j, path in zip(jobs, paths, strict=True) for depth in job_depths(j["layers"])}
 
 
 def display_note(paper_quirks: bool) -> str:
@@ -88,7 +107,7 @@ def aggregate(vol: dict, cell_csvs: dict[tuple, str | Path], paper_quirks: bool 
             key = (point["variant"], point["layers"], point["neurons"], point["batch"], bits)
             if key not in cell_csvs:
                 raise KeyError(f"no run CSV for volume cell {key}")
-            runs = read_runs(cell_csvs[key])
+            runs = read_runs(cell_csvs[key], layers=point["layers"])
             if point["panel"] == "sample_size":
                 # Bifurcated before reaching batch floor(s / batch), as the original R script counts.
                 horizon = point["x"] // point["batch"]
@@ -118,3 +137,33 @@ def validate_aggregate(df: pd.DataFrame, path: str = "volume_mnist.csv") -> None
              | (df["bifurcated"] < 0) | (df["bifurcated"] > df["runs"])]
     if len(bad):
         raise ValueError(f"{path}: malformed rows:\n{bad.head()}")
+
+
+# The original's per-panel CSVs (spec 3.5): file name -> (panel, columns, name of the x column). Ours add `runs`
+# (the counts are out of this many runs, not a hard-coded 1000) and `measured` (the original hard-coded the 64-bit
+# counts of the layers and batch panels to 0; every count here is measured). The sample-size CSV of the original
+# held per-batch gradient norms; ours is the panel's summary in the same shape as the others.
+PANEL_CSVS = {
+    "volume_estimation_by_number_of_layers_MNIST.csv": ("layers", ["precision", "count", "nb_layers"], "nb_layers"),
+    "volume_estimation_by_number_of_neurons_MNIST.csv": (
+        "neurons", ["precision", "count", "nb_layers", "nb_neurons"], "nb_neurons"),
+    "volume_estimation_by_batch_size_MNIST.csv": (
+        "batch", ["Unnamed: 0", "precision", "count", "batch_size"], "batch_size"),
+    "volume_estimation_by_sample_size_summary_MNIST.csv": ("sample_size", ["precision", "count", "sample_size"],
+                                                            "sample_size"),
+}
+
+
+def panel_tables(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The aggregated table split into the original's per-panel CSVs (write them with the row-number index)."""
+    out = {}
+    for name, (panel, columns, x_column) in PANEL_CSVS.items():
+        rows = table[table["panel"] == panel].reset_index(drop=True)
+        x = rows["x"] * 1000 if panel == "sample_size" else rows["x"]
+        frame = pd.DataFrame({"precision": rows["bits"], "count": rows["bifurcated"], x_column: x.round().astype(int)})
+        if "nb_layers" in columns and x_column != "nb_layers":
+            frame["nb_layers"] = pd.NA  # empty in the original too
+        if "Unnamed: 0" in columns:
+            frame["Unnamed: 0"] = range(len(frame))  # the original's leftover pandas index
+        out[name] = frame[columns].assign(runs=rows["runs"], measured=True)
+    return out
