@@ -1,0 +1,15 @@
+"""The sine run behind the illustration (rule ua_sine)."""
+
+from relurepro import jobs
+from relurepro.uniform_accuracy.cell import run_cell
+from relurepro.uniform_accuracy.errors import TestPoints
+from relurepro.uniform_accuracy.train import Experiment
+
+mode = jobs.start(snakemake)
+sine = snakemake.params.sine
+table = run_cell(d=1, exp=Experiment("sine", **sine["experiment"]), m=sine["m"], width=sine["width"],
+                 depth=sine["depth"], students=[(None, sine["seed"])], teachers_path=None, bits=sine["bits"],
+                 test=TestPoints(d=1, **sine["test_points"]), device=mode["device"],
+                 out_metrics=snakemake.output.metrics, out_plots=snakemake.output.plots,
+                 plot_n=sine["plot_points"])
+print(table.to_string())

@@ -1,0 +1,214 @@
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from relurepro.uniform_accuracy import aggregate, teachers
+from relurepro.uniform_accuracy.cell import students_of
+from relurepro.uniform_accuracy.claims import claims
+from relurepro.uniform_accuracy.errors import TestPoints, errors
+from relurepro.uniform_accuracy.illustration import zoom_windows
+from relurepro.uniform_accuracy.stacked import StackedMLP, linear_stack, seeded_students
+from relurepro.uniform_accuracy import train as ua_train
+from relurepro.uniform_accuracy.train import Experiment, draw_samples, train_students
+
+PAPER = {
+    "exp_0": Experiment("exp_0", {"fraction": 0.2}, "epoch_shuffle", 1000, 5, (1e-4, 1e-6)),
+    "exp_1": Experiment("exp_1", {"fraction": 0.02}, "epoch_shuffle", 1000, 5, (1e-4, 1e-6)),
+    "exp_2": Experiment("exp_2", {"fixed": 100}, "epoch_shuffle", 200, 5, (1e-4, 1e-6)),
+}
+
+
+def test_teachers_match_the_published_fingerprints(tmp_path):
+    prints = teachers.save_teachers(1, [0, 1, 2, 39], tmp_path / "t1.pt")
+    prints += teachers.save_teachers(3, [0], tmp_path / "t3.pt")
+    assert [p["matches"] for p in prints] == [True] * 5
+    assert (tmp_path / "t1.json").exists()
+
+
+def test_a_changed_construction_is_detected(tmp_path, monkeypatch):
+    def float64_first(d, seed):  # generating in float64 directly gives other weights
+        torch.manual_seed(seed)
+        layers = [lin.double() for lin in linear_stack(d, 32, 5)]
+        for lin in layers:
+            torch.nn.init.uniform_(lin.weight, -0.5, 0.5)
+            torch.nn.init.uniform_(lin.bias, -0.5, 0.5)
+        return layers
+
+    monkeypatch.setattr(teachers, "build_teacher", float64_first)
+    with pytest.raises(RuntimeError, match="teacher construction changed"):
+        teachers.save_teachers(1, [0], tmp_path / "t.pt")
+    assert not (tmp_path / "t.pt").exists()
+
+
+def test_stacked_nets_equal_separate_nets():
+    torch.manual_seed(0)
+    nets = [linear_stack(3, 8, 4) for _ in range(3)]
+    stack = StackedMLP.from_nets(nets, standardize=True)
+    x = torch.rand(5, 3, dtype=torch.float64) - 0.5
+    alone = []
+    for net in nets:
+        seq = torch.nn.Sequential(*[m for lin in net for m in (lin.double(), torch.nn.ReLU())][:-1])
+        alone.append(seq(x * math.sqrt(12)).squeeze(-1))
+    expected = torch.stack(alone)
+    assert torch.allclose(stack(x), expected, atol=1e-12)
+    assert torch.allclose(stack(x.expand(3, -1, -1)), expected, atol=1e-12)
+
+
+def test_summed_loss_gives_each_student_its_own_gradient():
+    stack = seeded_students([10000, 10001], 1, 8, 3, torch.float64, "cpu")
+    x = torch.rand(2, 7, 1, dtype=torch.float64) - 0.5
+    y = torch.rand(2, 7, dtype=torch.float64)
+    (stack(x) - y).pow(2).mean(1).sum().backward()
+    for k in range(2):
+        single = seeded_students([[10000, 10001][k]], 1, 8, 3, torch.float64, "cpu")
+        (single(x[k:k + 1]) - y[k:k + 1]).pow(2).mean().backward()
+        for w_stack, w_single in zip(stack.weights, single.weights):
+            assert torch.allclose(w_stack.grad[k], w_single.grad[0], atol=1e-14)
+
+
+@pytest.mark.parametrize("name,batches,steps", [
+    ("exp_0", [20, 200, 2000, 20000], [25_000] * 4),
+    ("exp_1", [2, 20, 200, 2000], [250_000] * 4),
+    ("exp_2", [100] * 4, [1000, 10_000, 100_000, 1_000_000]),
+])
+def test_paper_batch_settings(name, batches, steps):
+    exp = PAPER[name]
+    ms = [100, 1000, 10_000, 100_000]
+    assert [exp.batch_size(m) for m in ms] == batches
+    assert [exp.iterations * exp.steps_per_iteration(m) for m in ms] == steps
+    assert exp.gamma() == pytest.approx(0.99540542 if name == "exp_2" else 0.99907939, abs=1e-8)
+
+
+def test_bad_experiments_are_rejected():
+    with pytest.raises(ValueError, match="minibatches"):
+        Experiment("x", {"cap": 4}, "sometimes", 1, 1, (1e-3, 1e-5))
+    with pytest.raises(ValueError, match="batch must be"):
+        Experiment("x", {"huge": 4}, "with_replacement", 1, 1, (1e-3, 1e-5))
+
+
+def test_errors_of_a_constant_offset():
+    class Shift(torch.nn.Module):
+        def forward(self, x):
+            return x[..., 0].expand(2, -1) + torch.tensor([[0.25], [-0.5]], dtype=x.dtype)
+
+    class Zero(torch.nn.Module):
+        def forward(self, x):
+            return x[..., 0].expand(2, -1)
+
+    points = TestPoints("grid", 11, 1).chunks(None, 4, torch.float64, "cpu")
+    errs = errors(Shift(), Zero(), points)
+    for name in ("L1", "L2", "Linfinity"):
+        assert errs[name].tolist() == pytest.approx([0.25, 0.5])
+
+
+def test_students_are_split_into_parts_without_loss_or_overlap():
+    parts = [students_of(list(range(40)), [10000, 10001, 10002], p, 6) for p in range(6)]
+    flat = [s for part in parts for s in part]
+    assert len(flat) == 120 and len(set(flat)) == 120 and {len(p) for p in parts} == {20}
+    with pytest.raises(ValueError):
+        students_of([0], [1], 2, 2)
+
+
+def _tiny_run(tmp_path, stop_after=None, monkeypatch=None):
+    t = teachers.load_teachers(tmp_path / "t.pt", [0, 1], dtype=torch.float32)
+    students = seeded_students([10000, 10000], 1, 16, 3, torch.float32, "cpu")
+    exp = Experiment("q", {"cap": 8}, "with_replacement", 20, 3, (1e-2, 1e-4))
+    samples = {10000: draw_samples(10000, 30, 1)}
+    return train_students(students, t, [10000, 10000], samples, exp, TestPoints("grid", 257, 1),
+                          checkpoint=tmp_path / "ck.pt", test_seed=10000, progress=False)
+
+
+def test_training_resumes_from_its_checkpoint_with_the_same_result(tmp_path, monkeypatch):
+    teachers.save_teachers(1, [0, 1], tmp_path / "t.pt")
+    full_rows, full_values = _tiny_run(tmp_path)
+    assert not (tmp_path / "ck.pt").exists()
+    assert full_rows[-1]["L2"] < full_rows[0]["L2"] or full_rows[-1]["train_L2"] < full_rows[0]["train_L2"]
+    real, calls = ua_train._evaluate, []
+
+    def killed_at_second(*args, **kw):  # the job dies while evaluating iteration 2
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kw)
+
+    monkeypatch.setattr(ua_train, "_evaluate", killed_at_second)
+    with pytest.raises(KeyboardInterrupt):
+        _tiny_run(tmp_path)
+    assert (tmp_path / "ck.pt").exists()
+    monkeypatch.setattr(ua_train, "_evaluate", real)
+    rows, values = _tiny_run(tmp_path)
+    drop = lambda r: {k: v for k, v in r.items() if k != "seconds"}  # noqa: E731
+    assert [drop(r) for r in rows] == [drop(r) for r in full_rows]
+    assert torch.equal(values, full_values)
+
+
+def _runs():
+    """Two teachers, two seeds, two algorithms (width 8 / 16, one checkpoint each... and two checkpoints)."""
+    rows = []
+    for width, scale in ((8, 2.0), (16, 1.0)):
+        for iteration, it_scale in ((1, 1.5), (2, 1.0)):
+            for teacher, t_scale in (("0", 1.0), ("1", 3.0)):
+                for seed, s_scale in ((1, 0.9), (2, 1.1)):
+                    e = 0.01 * scale * it_scale * t_scale * s_scale
+                    rows.append({"d": 3, "exp": "q", "m": 100, "width": width, "teacher": teacher, "seed": seed,
+                                 "iteration": iteration, "L1": e, "L2": 2 * e, "Linfinity": 20 * e})
+    return pd.DataFrame(rows)
+
+
+def test_min_over_algorithms_of_max_over_teachers():
+    table = aggregate.aggregate(_runs())
+    aggregate.validate(table)
+    best = table.set_index(["metric", "reduction"])
+    # max over teachers of the seed mean = teacher 1: 0.03 * scale * it_scale; min at width 16, iteration 2
+    assert best.loc[("L1", "max"), "error"] == pytest.approx(0.03)
+    assert best.loc[("L1", "max"), "teacher"] == "1" and best.loc[("L1", "max"), "width"] == 16
+    assert best.loc[("L1", "avg"), "error"] == pytest.approx(0.02)
+    assert best.loc[("L1", "max"), "algorithms"] == 4
+    runs = _runs()
+    runs.loc[(runs.width == 16) & (runs.iteration == 2), ["L1", "L2", "Linfinity"]] *= 10  # late overfitting
+    oracle = aggregate.aggregate(runs).set_index(["metric", "reduction"])
+    assert oracle.loc[("L1", "max"), "iteration"] == 1  # the oracle stops early
+    last_only = aggregate.aggregate(runs, oracle_early_stopping=False).set_index(["metric", "reduction"])
+    assert last_only.loc[("L1", "max"), "iteration"] == 2 and last_only.loc[("L1", "max"), "algorithms"] == 2
+
+
+def test_power_fit_recovers_a_power_law():
+    m = np.array([10, 100, 1000])
+    assert aggregate.power_fit(m, 0.5 * m ** -0.75) == pytest.approx((0.5, -0.75))
+
+
+def test_zoom_windows_sit_inside_the_samples():
+    x = np.linspace(-0.5, 0.5, 10001)
+    target = np.zeros_like(x)
+    model = 0.9 * np.exp(-((x + 0.499) / 1e-3) ** 2) + 0.3 * np.exp(-((x - 0.2) / 1e-3) ** 2) \
+        + 0.2 * np.exp(-((x + 0.1) / 1e-3) ** 2)
+    samples = np.linspace(-0.45, 0.45, 100)
+    windows = zoom_windows(x, model, target, samples)
+    assert windows.x.round(3).tolist() == [0.2, -0.1]  # the larger bump at the edge lies outside the samples
+    assert windows.interior_linf.iloc[0] == pytest.approx(0.3, abs=1e-3) and windows.global_linf.iloc[0] > 0.85
+    assert ((windows.hi - windows.lo) > 0.02).all()
+
+
+def _claims_table(ratio_d3_last):
+    rows = []
+    for d, base in ((1, 0.01), (3, 0.2)):
+        for m, scale in ((30, 1.0), (300, 0.5)):
+            l2 = base * scale / 10
+            ratio = ratio_d3_last if (d == 3 and m == 300) else 5.0
+            for metric, value in (("L1", l2 / 2), ("L2", l2), ("Linfinity", l2 * ratio)):
+                rows.append({"d": d, "m": m, "metric": metric, "reduction": "max", "error": value})
+    return pd.DataFrame(rows)
+
+
+def test_claims_pass_and_fail_on_their_thresholds():
+    windows = pd.DataFrame([{"interior_linf": 0.03, "l2": 0.004}])
+    reference = pd.DataFrame(columns=["figure", "quantity", "condition", "value", "source"])
+    good = {r["claim"][:3]: r["passed"] for r in claims(_claims_table(8.0), windows, reference, "quick")}
+    assert all(good.values()) and set(good) == {"C1:", "C2:", "C3:", "C4:", "C5:"}
+    bad = claims(_claims_table(2.0), windows.assign(interior_linf=0.004), reference, "quick")
+    failed = {r["claim"] for r in bad if not r["passed"]}
+    assert any(c.startswith("C4") for c in failed) and any(c.startswith("C2") and "d = 3" in c for c in failed)
+    assert any(c.startswith("C1: sine run, interior") for c in failed)
