@@ -39,7 +39,7 @@ def save(fig, pdf: str, png: str) -> None:
 def minmax(table: pd.DataFrame, d: int, note: str, pdf: str, png: str) -> None:
     """Errors vs samples (log-log): min-max solid, min-avg dotted, their power fits thin dotted (slope in the
     legend), the reference rate (1/m)^(1/p+1/d) dash-dot."""
-    fig, axes = _figure(1, 1, 6.5, 4.2, note)
+    fig, axes = _figure(1, 1, 9.0, 4.2, note)
     ax = axes[0, 0]
     lines = curves(table, d)
     first = next(iter(lines.values()))
@@ -51,16 +51,16 @@ def minmax(table: pd.DataFrame, d: int, note: str, pdf: str, png: str) -> None:
             if len(c) >= 2:
                 C, slope = power_fit(c.m, c.error)
                 ax.plot(c.m, C * c.m.astype(float) ** slope, ":", lw=0.7, color=color,
-                        label=f"y = {C:.3f} x^{{{slope:.2f}}}")
+                        label=rf"{metric}_{reduction} fit: $y = {C:.3f}\,x^{{{slope:.2f}}}$")
         ms = np.asarray(sorted(first.m), dtype=float)
         ax.plot(ms, lower_bound(ms, d, metric), "-.", lw=0.9, color=color, label=f"lower_bound_{metric}_max")
     ax.set(xscale="log", yscale="log", xlabel="samples", ylabel="error")
     ax.grid(True, which="both", lw=0.3, alpha=0.5)
-    ax.legend(fontsize=5.5, ncol=2, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    ax.legend(fontsize=5.5, ncol=2, loc="center left", bbox_to_anchor=(1.02, 0.5))
     ax.set_title(f"d = {d}: minimum over >={int(first.algorithms.min())} algorithms (avg. over "
                  f"{int(first.seeds.min())} seeds) of max./avg. error over {int(first.teachers.min())} targets",
                  fontsize=7)
-    fig.subplots_adjust(right=0.68)
+    fig.subplots_adjust(left=0.08, right=0.55)
     save(fig, pdf, png)
 
 
@@ -134,7 +134,7 @@ def illustration(x, model, target, samples, windows: pd.DataFrame, l2: float, no
         if w is None:
             ax.set_title(f"m = {len(samples[0])} samples, L2 error {l2:.2e}", fontsize=6)
         else:
-            ax.set_title(f"zoom [{lo:.4f}, {hi:.4f}]: |model - target| = {w.error:.3f} at x = {w.x:.4f}",
+            ax.set_title(f"zoom [{lo:.4f}, {hi:.4f}]\n|model - target| = {w.error:.3f} at x = {w.x:.4f}",
                          fontsize=6)
     axes[0, -1].legend(fontsize=5, loc="center left", bbox_to_anchor=(1.02, 0.5))
     fig.subplots_adjust(right=0.88, wspace=0.3)
