@@ -70,6 +70,20 @@ def test_paper_dry_run_lists_the_papers_runs_offline(workdir):
     assert not (workdir / "data").exists()
 
 
+def test_paper_dry_run_lists_every_uniform_accuracy_trial(workdir):
+    proc = snakemake(workdir, "-n", "figures/uniform_accuracy/all", "--config", "scale=paper")
+    jobs = set(re.findall(r"uniform_accuracy/train/d~(\d)/exp~(\w+)/m~(\d+)/width~(\d+)/part~(\d+)of(\d+)"
+                          r"/metrics.csv", proc.stdout))
+    # 2 dimensions x 3 batch settings x 4 sample sizes x 3 widths, each cell's 40 teachers x 3 seeds in 6 jobs
+    # of 20 students: 8,640 teacher-student trials.
+    assert len(jobs) == 2 * 3 * 4 * 3 * 6 and {j[5] for j in jobs} == {"6"}
+    assert {j[1] for j in jobs} == {"exp_0", "exp_1", "exp_2"} and {j[2] for j in jobs} == {"100", "1000", "10000",
+                                                                                            "100000"}
+    assert {j[3] for j in jobs} == {"32", "512", "2048"}
+    counts = job_counts(proc.stdout)
+    assert counts["ua_sine"] == 1 and counts["ua_teachers"] == 2 and counts["ua_train"] == len(jobs)
+
+
 @pytest.mark.parametrize("override,key", [("foo=1", "foo"), ("threads=abc", "threads"), ("scale=huge", "scale"),
                                           ("device=gpu", "device")])
 def test_bad_config_fails_before_any_job_naming_the_key(workdir, override, key):
@@ -109,6 +123,14 @@ def test_smoke_run_builds_every_figure_and_manifest(smoke_run):
     validate_aggregate(table)
     # Every 64-bit cell was really computed (runs > 0) and found no bifurcation.
     assert (table[table.bits == 64]["runs"] > 0).all() and (table[table.bits == 64]["bifurcated"] == 0).all()
+    panels = smoke_run / "results" / "relu_prime" / "volume_mnist"
+    by_layers = pd.read_csv(panels / "volume_estimation_by_number_of_layers_MNIST.csv", index_col=0)
+    assert list(by_layers.columns) == ["precision", "count", "nb_layers", "runs", "measured"]
+    assert {"uniform_accuracy/minmax_d3", "uniform_accuracy/illustration", "uniform_accuracy/best_models",
+            "uniform_accuracy/summary_tables", "uniform_accuracy/teachers"} <= {r["figure"] for r in rows}
+    assert re.fullmatch(r"\d+/\d+", claims["uniform_accuracy/minmax_d3"])
+    prints = pd.read_csv(smoke_run / "figures" / "uniform_accuracy" / "teachers_fingerprint.csv")
+    assert prints[prints.expected.notna()].matches.all()
     notebooks = smoke_run / "results" / "relu_prime" / "notebooks"
     assert (notebooks / "intro_weight_diff.ipynb").exists() and (notebooks / "intro_weight_diff.html").exists()
 

@@ -34,8 +34,14 @@ def students_of(teachers: list[int], seeds: list[int], part: int, parts: int) ->
 
 def run_cell(*, d: int, exp: Experiment, m: int, width: int, depth: int, students: list[tuple[int, int]],
              teachers_path: str | Path | None, bits: int, test: TestPoints, device: str, out_metrics: str | Path,
-             out_plots: str | Path, plot_n: int = 1000, progress: bool = True) -> pd.DataFrame:
-    """Train `students` ((teacher, seed) pairs; teacher None = the sine target) and write the cell's outputs."""
+             out_plots: str | Path, plot_n: int = 1000, data_rng: str = "shared",
+             progress: bool = True) -> pd.DataFrame:
+    """Train `students` ((teacher, seed) pairs; teacher None = the sine target) and write the cell's outputs.
+
+    `data_rng`: ``shared`` draws each seed's samples from their own generator (shared by every teacher and
+    width, as the original on a GPU); ``after_init`` from the global generator right after the student's
+    initialisation (the original's order on a CPU; one seed per job).
+    """
     dtype = dtype_for_bits(bits)
     teacher_ids = [t for t, _ in students]
     seeds = [s for _, s in students]
@@ -44,7 +50,14 @@ def run_cell(*, d: int, exp: Experiment, m: int, width: int, depth: int, student
     else:
         targets = load_teachers(teachers_path, teacher_ids, dtype=dtype, device=device)
     nets = seeded_students(seeds, d, width, depth, dtype, device)
-    samples = {s: draw_samples(s, m, d) for s in sorted(set(seeds))}
+    if data_rng == "after_init":
+        if len(set(seeds)) != 1:
+            raise ValueError("data_rng after_init needs one seed per job")
+        samples = {seeds[0]: torch.rand(m, d, dtype=torch.float64) - 0.5}  # the generator seeded_students left
+    elif data_rng == "shared":
+        samples = {s: draw_samples(s, m, d) for s in sorted(set(seeds))}
+    else:
+        raise ValueError(f"unknown data_rng {data_rng!r}; choose shared or after_init")
     checkpoint = Path(out_metrics).with_name("checkpoint.pt")
     rows, plot_values = train_students(nets, targets, seeds, samples, exp, test, checkpoint=checkpoint,
                                        test_seed=min(seeds), plot_n=plot_n, progress=progress)
