@@ -184,11 +184,12 @@ def test_zoom_windows_sit_inside_the_samples():
     x = np.linspace(-0.5, 0.5, 10001)
     target = np.zeros_like(x)
     model = 0.9 * np.exp(-((x + 0.499) / 1e-3) ** 2) + 0.3 * np.exp(-((x - 0.2) / 1e-3) ** 2) \
-        + 0.2 * np.exp(-((x + 0.1) / 1e-3) ** 2)
+        + 0.2 * np.exp(-((x + 0.1) / 1e-3) ** 2) + 0.5 * np.exp(-((x + 0.4495) / 1e-4) ** 2)
     samples = np.linspace(-0.45, 0.45, 100)
     windows = zoom_windows(x, model, target, samples)
-    assert windows.x.round(3).tolist() == [0.2, -0.1]  # the larger bump at the edge lies outside the samples
-    assert windows.interior_linf.iloc[0] == pytest.approx(0.3, abs=1e-3) and windows.global_linf.iloc[0] > 0.85
+    # The bump at the domain edge lies outside the samples, the one at -0.4495 too close to the hull's end.
+    assert windows.x.round(3).tolist() == [0.2, -0.1]
+    assert windows.interior_linf.iloc[0] == pytest.approx(0.5, abs=1e-2) and windows.global_linf.iloc[0] > 0.85
     assert ((windows.hi - windows.lo) > 0.02).all()
 
 

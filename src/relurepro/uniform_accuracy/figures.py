@@ -21,7 +21,8 @@ COLORS = {"L2": "#1f77b4", "L1": "#2ca02c", "Linfinity": "#d62728"}
 
 def _figure(nrows: int, ncols: int, panel_w: float, panel_h: float, note: str, **kw):
     """Panels with room under them for the wrapped note."""
-    text = "\n".join(textwrap.fill(line, 150) for line in note.split("\n") if line)
+    chars = int(22 * panel_w * ncols)  # monospace at 5 pt: about 22 characters per inch
+    text = "\n".join(textwrap.fill(line, chars) for line in note.split("\n") if line)
     note_h = 0.1 * (text.count("\n") + 1) + 0.1
     height = panel_h * nrows + note_h + 0.4
     fig, axes = plt.subplots(nrows, ncols, figsize=(panel_w * ncols, height), squeeze=False, **kw)
@@ -72,11 +73,12 @@ def summary_overview(tables: dict[tuple[int, int, str], pd.DataFrame], note: str
         t = tables[(d, m, "Linfinity")]
         values = np.log10(t.to_numpy(dtype=float))
         ax.imshow(values, aspect="auto", cmap="viridis")
-        ax.set_xticks(range(t.shape[1]), t.columns, fontsize=4.5, rotation=90)
+        ax.set_xticks(range(t.shape[1]), t.columns, fontsize=4.5, rotation=30, ha="right")
         ax.set_yticks(range(t.shape[0]), t.index, fontsize=4.5)
         for (i, j), v in np.ndenumerate(t.to_numpy(dtype=float)):
             ax.text(j, i, f"{v:.1e}", ha="center", va="center", fontsize=3.5, color="white")
         ax.set_title(f"L-infinity, d = {d}, m = {m}: algorithm x teacher (seed mean)", fontsize=6)
+    fig.subplots_adjust(left=0.1, right=0.98, wspace=0.5)
     save(fig, pdf, png)
 
 
@@ -133,6 +135,8 @@ def illustration(x, model, target, samples, windows: pd.DataFrame, l2: float, no
         ax.tick_params(labelsize=5)
         if w is None:
             ax.set_title(f"m = {len(samples[0])} samples, L2 error {l2:.2e}", fontsize=6)
+            for zoom in windows.itertuples():
+                ax.axvspan(zoom.lo, zoom.hi, color="grey", alpha=0.3, lw=0)
         else:
             ax.set_title(f"zoom [{lo:.4f}, {hi:.4f}]\n|model - target| = {w.error:.3f} at x = {w.x:.4f}",
                          fontsize=6)

@@ -1,7 +1,8 @@
 """Zoom windows of the illustration (spec 3): around the largest interior maxima of |model - target|.
 
 The global maximum may sit at the domain edge outside the samples' hull, which is not the figure's message, so
-only points between the smallest and the largest sample count; each window spans a few sample gaps.
+only points between the smallest and the largest sample count, and a window must lie inside the samples' hull;
+each window spans a few sample gaps.
 """
 
 from __future__ import annotations
@@ -28,9 +29,10 @@ def zoom_windows(x: np.ndarray, model: np.ndarray, target: np.ndarray, samples_x
     s = np.sort(samples_x)
     half = gaps * (s[-1] - s[0]) / max(1, len(s) - 1)
     interior = (x >= s[0]) & (x <= s[-1])
+    centres = (x - half >= s[0]) & (x + half <= s[-1])  # a window shows samples on both sides
     picked: list[int] = []
-    for i in local_maxima(np.where(interior, err, -np.inf)):
-        if not interior[i]:
+    for i in local_maxima(np.where(centres, err, -np.inf)):
+        if not centres[i]:
             break
         if all(abs(x[i] - x[j]) > 2 * half for j in picked):
             picked.append(i)
