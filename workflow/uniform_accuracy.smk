@@ -21,7 +21,11 @@ UA_FIGURES = {
     **{f"minmax_d{d}": UA["deviations"] for d in UA["dims"]},
     "summary_tables": UA["deviations"],
     "best_models": UA["deviations"],
-    "teachers": [],
+    "teachers": (
+        [f"{UA['teachers']} teachers per dimension (paper: 40)"]
+        if UA["teachers"] != 40
+        else []
+    ),
 }
 UA_METRICS = ["L1", "L2", "Linfinity"]
 
@@ -209,6 +213,7 @@ rule ua_teachers_figure:
         "../envs/torch.yaml"
     params:
         dims=UA["dims"],
+        note=deviations_note(SCALE, UA_FIGURES["teachers"]),
     script:
         "../scripts/uniform_accuracy/teachers_figure.py"
 

@@ -19,4 +19,4 @@ for d, weights, fingerprint in zip(snakemake.params.dims, snakemake.input.weight
         curves[d] = (x[:, 0].numpy(), load_teachers(weights, seeds)(x).numpy())
     prints += json.loads(open(fingerprint).read())
 pd.DataFrame(prints).to_csv(snakemake.output.fingerprint, index=False)
-figures.teachers(curves, snakemake.output.pdf, snakemake.output.png)
+figures.teachers(curves, snakemake.params.note, snakemake.output.pdf, snakemake.output.png)

@@ -108,9 +108,9 @@ def best_models(pages: list[dict], note: str, pdf: str, png: str) -> None:
             plt.close(fig)
 
 
-def teachers(curves_by_d: dict[int, tuple[np.ndarray, np.ndarray]], pdf: str, png: str) -> None:
+def teachers(curves_by_d: dict[int, tuple[np.ndarray, np.ndarray]], note: str, pdf: str, png: str) -> None:
     """Every teacher of each dimension overlaid along plot_x (d = 3: the diagonal)."""
-    fig, axes = _figure(1, len(curves_by_d), 4.0, 3.0, "teachers: 5x32 ReLU nets, weights and biases U[-0.5, 0.5]")
+    fig, axes = _figure(1, len(curves_by_d), 4.0, 3.0, "5x32 ReLU teachers, weights and biases U[-0.5, 0.5]; " + note)
     for ax, (d, (x, values)) in zip(axes[0], sorted(curves_by_d.items())):
         for v in values:
             ax.plot(x, v, lw=0.7)
