@@ -1,0 +1,116 @@
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from relurepro.resnet_ode.adjoint import (integrate, integrate_adjoint, reconstruction_error, saved_bytes,
+                                         unique_parameters)
+
+D, WIDTH = 16, 32
+
+
+class Smooth(nn.Module):
+    """f(x) = W2(t) tanh(W1(t) x + b(t)) with weights affine in the time t: smooth in depth."""
+
+    def __init__(self, base, t):
+        super().__init__()
+        a1, c1, a2, c2, ab, cb = base
+        self.w1, self.w2 = nn.Parameter(a1 + t * c1), nn.Parameter(a2 + t * c2)
+        self.b = nn.Parameter(ab + t * cb)
+
+    def forward(self, x):
+        return torch.tanh(x @ self.w1.T + self.b) @ self.w2.T
+
+
+def smooth_functions(n, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    shapes = [(WIDTH, D), (WIDTH, D), (D, WIDTH), (D, WIDTH), (WIDTH,), (WIDTH,)]
+    base = [torch.randn(*s, generator=g, dtype=torch.float64) / (s[-1] ** 0.5 if len(s) == 2 else 1) for s in shapes]
+    return nn.ModuleList([Smooth(base, i / n) for i in range(n)])
+
+
+def gradients(functions, x, adjoint, method):
+    x = x.clone().requires_grad_(True)
+    run = integrate_adjoint if adjoint else integrate
+    out = run(functions, x, method)
+    return torch.autograd.grad((out ** 2).sum(), [x, *unique_parameters(functions)])
+
+
+def relative_gradient_error(n, method):
+    functions = smooth_functions(n)
+    x = torch.randn(8, D, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    exact = torch.cat([g.flatten() for g in gradients(functions, x, False, method)])
+    adjoint = torch.cat([g.flatten() for g in gradients(functions, x, True, method)])
+    return float((adjoint - exact).norm() / exact.norm())
+
+
+def slope(ns, errors):
+    return np.polyfit(np.log(ns), np.log(errors), 1)[0]
+
+
+@pytest.mark.parametrize("method", ["euler", "heun"])
+def test_adjoint_forward_equals_backprop_forward_and_keeps_shape(method):
+    functions = smooth_functions(6)
+    for x in (torch.randn(5, D, dtype=torch.float64), torch.randn(D, dtype=torch.float64)):
+        out = integrate_adjoint(functions, x, method)
+        assert out.shape == x.shape and torch.equal(out, integrate(functions, x, method))
+
+
+def test_gradient_error_falls_like_one_over_depth_and_heun_beats_euler():
+    ns = [4, 16, 64]
+    euler = [relative_gradient_error(n, "euler") for n in ns]
+    heun = [relative_gradient_error(n, "heun") for n in ns]
+    assert euler == sorted(euler, reverse=True) and slope(ns, euler) <= -0.8
+    assert all(h < e for h, e in zip(heun, euler)) and slope(ns, heun) < slope(ns, euler)
+
+
+@pytest.mark.parametrize("method", ["euler", "heun"])
+def test_reconstruction_error_shrinks_at_least_like_one_over_depth(method):
+    x = torch.randn(8, D, dtype=torch.float64)
+    ns = [4, 16, 64]
+    errors = [reconstruction_error(smooth_functions(n), x, method) for n in ns]
+    # first order or better, judged where the error is asymptotic (the last doubling of log N)
+    assert errors == sorted(errors, reverse=True) and slope(ns[1:], errors[1:]) <= -0.9
+
+
+def test_adjoint_memory_is_flat_in_depth_and_backprop_linear():
+    x = torch.randn(64, D, dtype=torch.float64, requires_grad=True)
+    adjoint, backprop = [], []
+    for n in (4, 16, 64):
+        functions = smooth_functions(n)
+        adjoint.append(saved_bytes(lambda: integrate_adjoint(functions, x))[0])
+        backprop.append(saved_bytes(lambda: integrate(functions, x))[0])
+    assert adjoint[0] == adjoint[1] == adjoint[2] == x.numel() * 8
+    assert backprop[1] - backprop[0] == pytest.approx((backprop[2] - backprop[1]) / 4, rel=1e-9)
+    assert backprop[2] > 10 * adjoint[2]
+
+
+@pytest.mark.parametrize("method", ["euler", "heun"])
+def test_a_tied_module_gets_the_summed_gradient(method):
+    torch.manual_seed(0)
+    shared = nn.Sequential(nn.Linear(D, WIDTH), nn.Tanh(), nn.Linear(WIDTH, D)).double()
+    functions = [shared] * 20
+    x = torch.randn(4, D, dtype=torch.float64)
+    exact = gradients(functions, x, False, method)
+    adjoint = gradients(functions, x, True, method)
+    assert len(adjoint) == 1 + len(list(shared.parameters()))
+    for a, e in zip(adjoint[1:], exact[1:]):  # the original returned 1/20 of this (its bug B5)
+        assert float(a.norm() / e.norm()) == pytest.approx(1.0, abs=0.05)
+
+
+def test_backward_leaves_train_and_eval_modes_alone():
+    functions = smooth_functions(4)
+    functions[1].eval()
+    x = torch.randn(3, D, dtype=torch.float64, requires_grad=True)
+    integrate_adjoint(functions, x).sum().backward()
+    assert [f.training for f in functions] == [True, False, True, True]
+
+
+def test_heun_takes_n_minus_one_steps():
+    functions = smooth_functions(2)
+    x = torch.randn(3, D, dtype=torch.float64)
+    f0, f1 = functions
+    expected = x + 0.5 * (f0(x) + f1(x + 0.5 * f0(x))) / 2
+    assert torch.allclose(integrate(functions, x, "heun"), expected, atol=1e-15)
+    with pytest.raises(ValueError, match="at least 2"):
+        integrate(smooth_functions(1), x, "heun")
