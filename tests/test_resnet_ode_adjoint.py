@@ -114,3 +114,45 @@ def test_heun_takes_n_minus_one_steps():
     assert torch.allclose(integrate(functions, x, "heun"), expected, atol=1e-15)
     with pytest.raises(ValueError, match="at least 2"):
         integrate(smooth_functions(1), x, "heun")
+
+
+def test_tiny_net_parameter_counts_and_zero_init():
+    from relurepro.resnet_ode.models import TinyODENet
+
+    net = TinyODENet(8)
+    count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
+    assert count(net.residuals[0]) == 4704 and count(net.conv) + count(net.bn) == 1232 and count(net.fc) == 650
+    x = torch.randn(2, 16, 10, 10)
+    assert all(torch.equal(f(x), torch.zeros_like(x)) for f in net.residuals)
+    assert net(torch.randn(2, 3, 32, 32)).shape == (2, 10)
+
+
+@pytest.mark.parametrize("depth", [2, 4, 8, 16])
+def test_piecewise_constant_init_copies_base_functions(depth):
+    from relurepro.resnet_ode.models import TinyODENet, piecewise_constant_init
+
+    torch.manual_seed(0)
+    base, net = TinyODENet(8, zero_init=False), TinyODENet(depth, zero_init=False)
+    piecewise_constant_init(net, base)
+    for i, f in enumerate(net.residuals):
+        source = base.residuals[i * 8 // depth]
+        assert all(torch.equal(a, b) for a, b in zip(f.state_dict().values(), source.state_dict().values()))
+    assert torch.equal(net.fc.weight, base.fc.weight)
+
+
+@pytest.mark.parametrize("method", ["euler", "heun"])
+def test_adjoint_tiny_net_updates_batch_norm_statistics_once(method):
+    from relurepro.resnet_ode.models import TinyODENet
+
+    torch.manual_seed(0)
+    backprop = TinyODENet(6, method, adjoint=False, stem="digits", zero_init=False).double()
+    adjoint = TinyODENet(6, method, adjoint=True, stem="digits", zero_init=False).double()
+    adjoint.load_state_dict(backprop.state_dict())
+    x = torch.randn(16, 1, 8, 8, dtype=torch.float64)
+    for net in (backprop, adjoint):
+        net(x).square().sum().backward()
+    for (name, a), b in zip(adjoint.state_dict().items(), backprop.state_dict().values()):
+        assert torch.allclose(a.double(), b.double(), atol=1e-12), name
+    g_bp = torch.cat([p.grad.flatten() for p in backprop.parameters()])
+    g_adj = torch.cat([p.grad.flatten() for p in adjoint.parameters()])
+    assert 0 < float((g_adj - g_bp).norm() / g_bp.norm()) < 0.5

@@ -8,7 +8,8 @@ The adjoint keeps only the final state. Backward walks the steps in reverse: it 
 reverse-time step (an approximate inverse; its errors accumulate along the chain, which is what the theory
 bounds), recomputes that step with grad and takes its vector-Jacobian product. A module used by several steps
 (tied weights, or a Heun function entering two steps) gets the sum of its shares. The residual functions'
-train/eval modes are left as they are.
+train/eval modes are left as they are, and their buffers (batch-norm running statistics) are restored after the
+backward recomputations, so a training step updates them once, as backprop does.
 """
 
 from __future__ import annotations
@@ -84,6 +85,8 @@ class _Adjoint(torch.autograd.Function):
         functions, h = ctx.functions, 1.0 / len(ctx.functions)
         params = unique_parameters(functions)
         position = {id(p): k for k, p in enumerate(params)}
+        # Recomputing steps must not count as more training: batch-norm running statistics are restored after.
+        buffers = {id(b): (b, b.clone()) for f in functions for b in f.buffers()}
         grads = [None] * len(params)
         g = grad_out
         for idx in reversed(_steps(ctx.method, len(functions))):
@@ -99,6 +102,9 @@ class _Adjoint(torch.autograd.Function):
                 if gp is not None:
                     k = position[id(p)]
                     grads[k] = gp if grads[k] is None else grads[k] + gp
+        with torch.no_grad():
+            for buffer, saved in buffers.values():
+                buffer.copy_(saved)
         return (g, None, None, *grads)
 
 
