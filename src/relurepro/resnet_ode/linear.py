@@ -1,0 +1,56 @@
+"""The linear residual network of Figure 2 (spec 2.6d, 3.1): X = Id (Id + A_1/N) ... (Id + A_N/N) fitted to a
+random target by plain SGD from A = 0; the weights stay smooth in depth."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from relurepro.numerics import seed_everything
+
+
+@dataclass
+class LinearRun:
+    target: torch.Tensor  # B (d, d)
+    weights: list[torch.Tensor]  # A_k (N, d, d) before update k, k = 0 .. stop
+    losses: list[tuple[int, float]]  # (step, loss) at every check
+
+
+def product(a: torch.Tensor) -> torch.Tensor:
+    """Id (Id + A_1/N) ... (Id + A_N/N), multiplied on the right in layer order."""
+    n, d, _ = a.shape
+    eye = torch.eye(d, dtype=a.dtype)
+    x = eye
+    for layer in a:
+        x = x @ (eye + layer / n)
+    return x
+
+
+def train_linear(d: int = 2, n: int = 100, seed: int = 6, lr: float = 100.0, max_steps: int = 10_000,
+                 check_every: int = 100, tol: float = 1e-5) -> LinearRun:
+    """The original recipe: seed 6, B = Id + randn(d, d), A = 0, SGD(lr); A is copied before every update and
+    training stops at the first check (every `check_every` steps) with loss < `tol`."""
+    seed_everything(seed)
+    target = torch.eye(d) + torch.randn(d, d)
+    a = torch.zeros(n, d, d, requires_grad=True)
+    optimizer = torch.optim.SGD([a], lr=lr)
+    weights, losses = [], []
+    for k in range(max_steps + 1):
+        weights.append(a.detach().clone())
+        loss = ((product(a) - target) ** 2).mean()
+        if k % check_every == 0:
+            losses.append((k, loss.item()))
+            if loss.item() < tol:
+                break
+        if k == max_steps:
+            break
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return LinearRun(target, weights, losses)
+
+
+def roughness(a: torch.Tensor) -> float:
+    """max_n ||A_{n+1} - A_n|| (Frobenius): O(1/N) when the weights are smooth in depth."""
+    return float((a[1:] - a[:-1]).flatten(1).norm(dim=1).max())
