@@ -167,3 +167,21 @@ def test_linear_weights_recipe_and_smoothness():
     # Smooth in depth: neighbouring layers differ by O(1/N) (zero init, gradient descent).
     rough = {n: roughness(train_linear(n=n, max_steps=100).weights[-1]) for n in (50, 100, 200)}
     assert slope(list(rough), list(rough.values())) < -0.9
+
+
+@pytest.mark.parametrize("method", ["euler", "heun"])
+def test_local_reconstruction_is_milder_than_chained_and_keeps_every_output(method):
+    functions = smooth_functions(8)
+    x = torch.randn(8, D, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    exact = torch.cat([g.flatten() for g in gradients(functions, x, False, method)])
+
+    def error(local):
+        xg = x.clone().requires_grad_(True)
+        out = integrate_adjoint(functions, xg, method, local=local)
+        got = torch.autograd.grad((out ** 2).sum(), [xg, *unique_parameters(functions)])
+        return float((torch.cat([g.flatten() for g in got]) - exact).norm() / exact.norm())
+
+    assert 0 < error(True) < error(False)
+    steps = 8 if method == "euler" else 7
+    xg = x.clone().requires_grad_(True)
+    assert saved_bytes(lambda: integrate_adjoint(functions, xg, method, local=True))[0] == steps * x.numel() * 8

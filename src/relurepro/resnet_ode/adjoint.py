@@ -70,18 +70,22 @@ def unique_parameters(functions) -> list[nn.Parameter]:
 
 class _Adjoint(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, functions, method, *params):
-        ctx.functions, ctx.method = functions, method
+    def forward(ctx, x, functions, method, local, *params):
+        ctx.functions, ctx.method, ctx.local = functions, method, local
         h = 1.0 / len(functions)
+        outputs = []
         with torch.no_grad():
             for idx in _steps(method, len(functions)):
                 x = step(functions, idx, x, h)
-        ctx.save_for_backward(x)  # the only activation kept: O(1) in depth
+                outputs.append(x)
+        # Chained: the final state is the only activation kept, O(1) in depth. Local: every step's exact output.
+        ctx.save_for_backward(*(outputs if local else [x]))
         return x
 
     @staticmethod
     def backward(ctx, grad_out):
-        (x,) = ctx.saved_tensors
+        saved = list(ctx.saved_tensors)
+        x = saved[-1]
         functions, h = ctx.functions, 1.0 / len(ctx.functions)
         params = unique_parameters(functions)
         position = {id(p): k for k, p in enumerate(params)}
@@ -89,9 +93,9 @@ class _Adjoint(torch.autograd.Function):
         buffers = {id(b): (b, b.clone()) for f in functions for b in f.buffers()}
         grads = [None] * len(params)
         g = grad_out
-        for idx in reversed(_steps(ctx.method, len(functions))):
+        for n, idx in reversed(list(enumerate(_steps(ctx.method, len(functions))))):
             with torch.no_grad():
-                x = reverse_step(functions, idx, x, h)
+                x = reverse_step(functions, idx, saved[n] if ctx.local else x, h)
             step_params = unique_parameters([functions[i] for i in idx])
             with torch.enable_grad():
                 leaf = x.detach().requires_grad_(True)
@@ -105,12 +109,16 @@ class _Adjoint(torch.autograd.Function):
         with torch.no_grad():
             for buffer, saved in buffers.values():
                 buffer.copy_(saved)
-        return (g, None, None, *grads)
+        return (g, None, None, None, *grads)
 
 
-def integrate_adjoint(functions, x: torch.Tensor, method: str = "euler") -> torch.Tensor:
-    """The same integration with the chained adjoint: forward keeps only the final state."""
-    return _Adjoint.apply(x, functions, method, *unique_parameters(functions))
+def integrate_adjoint(functions, x: torch.Tensor, method: str = "euler", local: bool = False) -> torch.Tensor:
+    """The same integration with the chained adjoint: forward keeps only the final state.
+
+    `local=True` is what the original's tiny-network figures compute (spec 2.4, switch S1): every step's exact
+    output is kept and each step rebuilds its input from it by one reverse step (no accumulated error, O(N)
+    memory)."""
+    return _Adjoint.apply(x, functions, method, local, *unique_parameters(functions))
 
 
 def reconstruction_error(functions, x: torch.Tensor, method: str = "euler") -> float:
