@@ -185,3 +185,33 @@ def test_local_reconstruction_is_milder_than_chained_and_keeps_every_output(meth
     steps = 8 if method == "euler" else 7
     xg = x.clone().requires_grad_(True)
     assert saved_bytes(lambda: integrate_adjoint(functions, xg, method, local=True))[0] == steps * x.numel() * 8
+
+
+def test_ode_resnets_match_the_original_parameter_counts():
+    from relurepro.resnet_ode.resnets import ODEResNet, tied_resnet
+
+    count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
+    assert count(tied_resnet(10, 8)) == 13_958_986 and count(tied_resnet(1000, 8)) == 15_995_176
+    assert count(ODEResNet(1000, [2, 3, 22, 2], tied=False)) == 44_549_160  # ResNetMemory101
+
+
+def test_tied_state_dict_does_not_depend_on_depth_and_untying_is_exact():
+    from relurepro.resnet_ode.resnets import ODEResNet, tied_resnet, untie
+
+    torch.manual_seed(0)
+    tied = tied_resnet(10, 3)
+    deeper = ODEResNet(10, [3, 3, 31, 3], tied=True)
+    assert {k: v.shape for k, v in tied.state_dict().items()} == {k: v.shape for k, v in deeper.state_dict().items()}
+    deeper.load_state_dict(tied.state_dict())  # a model trained at one depth unrolls deeper
+    untied = untie(tied).eval()
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        assert torch.equal(untied(x), tied.eval()(x))
+
+
+def test_adjoint_threshold_selects_only_long_segments():
+    from relurepro.resnet_ode.resnets import ODEResNet
+
+    resnet101 = ODEResNet(1000, [2, 3, 22, 2], tied=False, adjoint_above=10)
+    assert [s.count for s in resnet101.segments()] == [2, 3, 22, 2]
+    assert [s.uses_adjoint() for s in resnet101.segments()] == [False, False, True, False]
