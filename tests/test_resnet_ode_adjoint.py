@@ -215,3 +215,22 @@ def test_adjoint_threshold_selects_only_long_segments():
     resnet101 = ODEResNet(1000, [2, 3, 22, 2], tied=False, adjoint_above=10)
     assert [s.count for s in resnet101.segments()] == [2, 3, 22, 2]
     assert [s.uses_adjoint() for s in resnet101.segments()] == [False, False, True, False]
+
+
+def test_gradient_errors_on_digits_fall_with_depth_and_heun_beats_euler():
+    import pandas as pd
+    from sklearn.datasets import load_digits
+
+    from relurepro.resnet_ode.gradient_errors import gradient_errors
+    from relurepro.resnet_ode.models import TinyODENet
+
+    digits = load_digits()
+    x = torch.tensor(digits.images[:64], dtype=torch.float32)[:, None]
+    x, y = (x - x.mean()) / x.std(), torch.tensor(digits.target[:64])
+    torch.manual_seed(0)
+    base = TinyODENet(8, stem="digits", zero_init=False)
+    rows = [r for m in ("euler", "heun") for n in (4, 16) for r in gradient_errors(base, n, m, x, y)]
+    median = pd.DataFrame(rows).groupby(["method", "depth"]).relative.median()
+    assert median["euler", 16] < median["euler", 4] and median["heun", 16] < median["heun", 4]
+    assert median["heun", 4] < median["euler", 4] and median["heun", 16] < median["euler", 16]
+    assert median["heun", 4] / median["heun", 16] > median["euler", 4] / median["euler", 16]  # steeper for Heun
