@@ -234,3 +234,23 @@ def test_gradient_errors_on_digits_fall_with_depth_and_heun_beats_euler():
     assert median["euler", 16] < median["euler", 4] and median["heun", 16] < median["heun", 4]
     assert median["heun", 4] < median["euler", 4] and median["heun", 16] < median["euler", 16]
     assert median["heun", 4] / median["heun", 16] > median["euler", 4] / median["euler", 16]  # steeper for Heun
+
+
+def test_memory_rows_flat_for_the_adjoint_and_about_one_mib_per_layer_for_backprop():
+    from relurepro.resnet_ode.experiments import memory_rows
+
+    rows = {(r["depth"], r["mode"]): r["saved_mib"] for r in memory_rows([1, 11, 51])}
+    assert rows[(1, "adjoint")] == rows[(11, "adjoint")] == rows[(51, "adjoint")]
+    per_layer = (rows[(51, "backprop")] - rows[(11, "backprop")]) / 40
+    assert per_layer == pytest.approx(0.98, abs=0.05)  # spec: about 0.98 MiB per layer at d = 500, batch 500
+
+
+def test_reconstruction_error_after_the_digits_stem_falls_with_depth():
+    from sklearn.datasets import load_digits
+
+    from relurepro.resnet_ode.experiments import reconstruction_rows
+
+    x = torch.tensor(load_digits().images[:64], dtype=torch.float32)[:, None]
+    x = (x - x.mean()) / x.std()
+    errors = [r["error"] for r in reconstruction_rows([2, 8, 32, 128], x)]
+    assert errors == sorted(errors, reverse=True) and slope([8, 32, 128], errors[1:]) <= -0.9
