@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from relurepro.uniform_accuracy.aggregate import METRICS, curves, lower_bound, power_fit  # noqa: E402
+from relurepro.uniform_accuracy.aggregate import curves, lower_bound, power_fit  # noqa: E402
 
 COLORS = {"L2": "#1f77b4", "L1": "#2ca02c", "Linfinity": "#d62728"}
 

@@ -66,17 +66,6 @@ class StackedMLP(nn.Module):
         return StackedMLP([w.detach()[index] for w in self.weights], [b.detach()[index] for b in self.biases],
                           self.standardize)
 
-    def unstack(self, k: int) -> list[nn.Linear]:
-        """Net k as nn.Linear layers (same dtype and device)."""
-        layers = []
-        for w, b in zip(self.weights, self.biases):
-            lin = nn.Linear(w.shape[2], w.shape[1], dtype=w.dtype, device=w.device)
-            with torch.no_grad():
-                lin.weight.copy_(w[k])
-                lin.bias.copy_(b[k, 0])
-            layers.append(lin)
-        return layers
-
 
 def seeded_students(seeds: list[int], d: int, width: int, depth: int, dtype, device) -> StackedMLP:
     """One student per entry of `seeds`, each initialised as the original does at the start of its trial

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import random
 from pathlib import Path
 
@@ -75,17 +74,12 @@ def load_teachers(path: str | Path, seeds: list[int], dtype=torch.float64, devic
     missing = [s for s in seeds if s not in stored["state"]]
     if missing:
         raise KeyError(f"{path}: no teachers {missing} (stored: {stored['seeds']})")
-    nets = []
-    for seed in seeds:
-        layers = []
-        for w, b in stored["state"][seed]:
-            lin = nn.Linear(w.shape[1], w.shape[0])
-            with torch.no_grad():
-                lin.weight.copy_(w)
-                lin.bias.copy_(b)
-            layers.append(lin)
-        nets.append(layers)
-    teachers = StackedMLP.from_nets(nets, standardize=False, dtype=dtype, device=device)
+    # Stacked straight from the stored tensors (building nn.Linear first would also draw from torch's generator).
+    to = {"dtype": dtype, "device": device}
+    n_layers = len(stored["state"][seeds[0]])
+    weights = [torch.stack([stored["state"][s][i][0] for s in seeds]).to(**to) for i in range(n_layers)]
+    biases = [torch.stack([stored["state"][s][i][1] for s in seeds]).unsqueeze(1).to(**to) for i in range(n_layers)]
+    teachers = StackedMLP(weights, biases, standardize=False)
     teachers.requires_grad_(False)
     return teachers
 
@@ -97,10 +91,6 @@ class SineTarget(nn.Module):
         super().__init__()
         self.copies = copies
 
-    @property
-    def size(self) -> int:
-        return self.copies
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x[..., 0]
         u = torch.log(torch.sin(50 * x) + 2) + torch.sin(5 * x)
@@ -109,7 +99,3 @@ class SineTarget(nn.Module):
     def select(self, index) -> "SineTarget":
         return SineTarget(len(index))
 
-
-def sine_valleys() -> list[float]:
-    """Where sin(50x) = -1 inside [-0.5, 0.5]: the target's sharp valleys."""
-    return [x for k in range(-5, 6) if -0.5 <= (x := (-math.pi / 2 + 2 * math.pi * k) / 50) <= 0.5]
