@@ -64,11 +64,11 @@ def cells(vol: dict) -> list[dict]:
     deeper one cut short, see `first_zero_batches_by_depth`); the pair detector runs each depth alone.
     """
     shapes = sorted({(p["variant"], p["layers"], p["neurons"], p["batch"]) for p in panel_points(vol)})
+    nest = vol["detector"] == "forward_zero"
     jobs: dict[tuple, list[int]] = {}
     for v, L, N, b in shapes:
         for bits in BITS:
             runs = runs_for(vol, bits, L, N, b)
-            nest = vol["detector"] == "forward_zero"
             jobs.setdefault((v, None if nest else L, N, b, bits, runs), []).append(L)
     return [{"variant": v, "layers": "-".join(map(str, sorted(depths))), "neurons": N, "batch": b, "bits": bits,
              "runs": runs} for (v, _, N, b, bits, runs), depths in jobs.items()]
