@@ -35,7 +35,7 @@ from relurepro.data import TensorData, batches, n_batches
 from relurepro.numerics import ExactZeroCounter, resolve_device
 
 OPTIMIZERS = ("sgd", "adam")
-SCHEDULES = (None, "cosine")
+SCHEDULES = (None, "cosine", "step")
 # Modules whose inputs are counted for exact zeros (the kink of ReLU at 0).
 RELU_TYPES: tuple[type[nn.Module], ...] = (nn.ReLU, ReLUAlpha)
 COLUMNS = ("epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "lr",
@@ -55,9 +55,11 @@ class TrainConfig:
     momentum: float = 0.0  # sgd only
     nesterov: bool = False  # sgd only
     weight_decay: float = 0.0
-    schedule: str | None = None  # None | 'cosine' (stepped once per epoch)
+    schedule: str | None = None  # None | 'cosine' | 'step' (both stepped once per epoch)
     t_max: int | None = None  # cosine period in epochs; None means `epochs`
     eta_min: float = 0.0
+    milestones: tuple[int, ...] = ()  # 'step': lr x gamma after each of these epochs
+    gamma: float = 0.1
     seed: int = 0
     test_batch_size: int = 1000
     drop_last: bool = False
@@ -76,6 +78,7 @@ class TrainConfig:
         """The config as a dict with defaults that depend on other fields filled in."""
         d = asdict(self)
         d["t_max"] = (self.t_max or self.epochs) if self.schedule == "cosine" else None
+        d["milestones"] = list(self.milestones)  # a checkpoint's saved config compares equal after a reload
         return d
 
 
@@ -90,6 +93,8 @@ def make_scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig):
     if cfg.schedule == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.resolved()["t_max"],
                                                           eta_min=cfg.eta_min)
+    if cfg.schedule == "step":
+        return torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=list(cfg.milestones), gamma=cfg.gamma)
     return None
 
 
@@ -146,9 +151,11 @@ def _atomic_write(path: Path, write: Callable) -> None:
 
 
 def write_metrics_csv(rows: list[dict], path: str | Path) -> None:
-    """One row per epoch with COLUMNS; NaN is written as `nan`, which pandas reads back as NaN."""
+    """One row per epoch with COLUMNS (then any extra metrics); NaN is written as `nan`, which pandas reads back
+    as NaN."""
+    extra = [k for row in rows for k in row if k not in COLUMNS]
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buf, fieldnames=[*COLUMNS, *dict.fromkeys(extra)], lineterminator="\n", restval="nan")
     writer.writeheader()
     writer.writerows(rows)
     _atomic_write(Path(path), lambda f: f.write(buf.getvalue().encode()))
@@ -163,12 +170,16 @@ def _nan_row(epoch: int) -> dict:
 def train(model: nn.Module, train_data: TensorData, test_data: TensorData | None, cfg: TrainConfig, *,
           checkpoint: str | Path | None = None, metrics_csv: str | Path | None = None, progress: bool = True,
           loss_fn: Callable | None = None, transform: Callable | None = None,
-          on_epoch: Callable[[dict], None] | None = None, desc: str = "train") -> list[dict]:
+          on_epoch: Callable[[dict], None] | None = None,
+          extra_metrics: Callable[[nn.Module, TensorData | None], dict] | None = None,
+          desc: str = "train") -> list[dict]:
     """Train `model` for `cfg.epochs` epochs and return one metrics row (dict with COLUMNS) per epoch.
 
     transform(x, generator) -> x augments each training batch; it must draw randomness only from
     `generator` (on the data's device), so that resuming replays it exactly.
     on_epoch(row) is called after each epoch's checkpoint is written.
+    extra_metrics(model, test_data) -> {column: value} adds columns to every finite epoch's row (checkpointed with
+    it, so a resumed run keeps them); it must leave the model as it found it.
     """
     device = resolve_device(cfg.device)
     loss_fn = loss_fn or nn.CrossEntropyLoss()
@@ -270,6 +281,8 @@ def train(model: nn.Module, train_data: TensorData, test_data: TensorData | None
                 "diverged": False,
                 "seconds": time.perf_counter() - start,
             })
+            if extra_metrics is not None:
+                rows[-1].update(extra_metrics(model, test_data))
             bar.set_postfix(epoch=epoch, loss=f"{rows[-1]['train_loss']:.4g}", test_acc=f"{test_acc:.4f}",
                             refresh=False)
         save()

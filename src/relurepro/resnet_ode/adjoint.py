@@ -7,9 +7,15 @@ A segment of N residual functions integrates dx/dt = f(x, t) from 0 to 1 with st
 The adjoint keeps only the final state. Backward walks the steps in reverse: it rebuilds the previous state by one
 reverse-time step (an approximate inverse; its errors accumulate along the chain, which is what the theory
 bounds), recomputes that step with grad and takes its vector-Jacobian product. A module used by several steps
-(tied weights, or a Heun function entering two steps) gets the sum of its shares. The residual functions'
-train/eval modes are left as they are, and their buffers (batch-norm running statistics) are restored after the
-backward recomputations, so a training step updates them once, as backprop does.
+(tied weights, or a Heun function entering two steps) gets the sum of its shares.
+
+Batch norm in the backward recomputations (pitfall P2, switch `bn_recompute`):
+- `restore` (default): the residual functions keep their train/eval modes and their buffers (running statistics)
+  are restored after backward, so a training step updates them once, as backprop does;
+- `update`: the reverse steps and recomputations update running statistics too, on reconstructed states, as the
+  original tiny-net code does (memcnn 1.5.2 re-runs the inverse and the forward in train mode, no buffer handling);
+- `eval`: backward switches the residual functions to eval mode and leaves them there (the original resnet_ode
+  package, bug B4, switch S3).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import torch
 from torch import nn
 
 METHODS = ("euler", "heun")
+BN_RECOMPUTE = ("restore", "update", "eval")
 
 
 def _steps(method: str, n: int) -> list[tuple[int, ...]]:
@@ -70,8 +77,8 @@ def unique_parameters(functions) -> list[nn.Parameter]:
 
 class _Adjoint(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, functions, method, local, *params):
-        ctx.functions, ctx.method, ctx.local = functions, method, local
+    def forward(ctx, x, functions, method, local, bn_recompute, *params):
+        ctx.functions, ctx.method, ctx.local, ctx.bn_recompute = functions, method, local, bn_recompute
         h = 1.0 / len(functions)
         outputs = []
         with torch.no_grad():
@@ -89,8 +96,12 @@ class _Adjoint(torch.autograd.Function):
         functions, h = ctx.functions, 1.0 / len(ctx.functions)
         params = unique_parameters(functions)
         position = {id(p): k for k, p in enumerate(params)}
+        if ctx.bn_recompute == "eval":
+            for f in functions:
+                f.eval()
         # Recomputing steps must not count as more training: batch-norm running statistics are restored after.
-        buffers = {id(b): (b, b.clone()) for f in functions for b in f.buffers()}
+        buffers = ({id(b): (b, b.clone()) for f in functions for b in f.buffers()}
+                   if ctx.bn_recompute == "restore" else {})
         grads = [None] * len(params)
         g = grad_out
         for n, idx in reversed(list(enumerate(_steps(ctx.method, len(functions))))):
@@ -109,16 +120,19 @@ class _Adjoint(torch.autograd.Function):
         with torch.no_grad():
             for buffer, saved in buffers.values():
                 buffer.copy_(saved)
-        return (g, None, None, None, *grads)
+        return (g, None, None, None, None, *grads)
 
 
-def integrate_adjoint(functions, x: torch.Tensor, method: str = "euler", local: bool = False) -> torch.Tensor:
+def integrate_adjoint(functions, x: torch.Tensor, method: str = "euler", local: bool = False,
+                      bn_recompute: str = "restore") -> torch.Tensor:
     """The same integration with the chained adjoint: forward keeps only the final state.
 
     `local=True` is what the original's tiny-network figures compute (spec 2.4, switch S1): every step's exact
     output is kept and each step rebuilds its input from it by one reverse step (no accumulated error, O(N)
-    memory)."""
-    return _Adjoint.apply(x, functions, method, local, *unique_parameters(functions))
+    memory). `bn_recompute`: see the module docstring."""
+    if bn_recompute not in BN_RECOMPUTE:
+        raise ValueError(f"unknown bn_recompute {bn_recompute!r}; choose one of {BN_RECOMPUTE}")
+    return _Adjoint.apply(x, functions, method, local, bn_recompute, *unique_parameters(functions))
 
 
 def reconstruction_error(functions, x: torch.Tensor, method: str = "euler") -> float:

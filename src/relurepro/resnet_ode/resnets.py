@@ -54,9 +54,10 @@ class Segment(nn.Module):
     threshold is 10, switch S2); None = always backprop.
     """
 
-    def __init__(self, planes: int, count: int, tied: bool, adjoint_above: int | None = None):
+    def __init__(self, planes: int, count: int, tied: bool, adjoint_above: int | None = None,
+                 bn_recompute: str = "restore"):
         super().__init__()
-        self.count, self.tied, self.adjoint_above = count, tied, adjoint_above
+        self.count, self.tied, self.adjoint_above, self.bn_recompute = count, tied, adjoint_above, bn_recompute
         self.functions = nn.ModuleList([MBottleneck(planes) for _ in range(1 if tied else count)])
 
     def uses_adjoint(self) -> bool:
@@ -64,17 +65,21 @@ class Segment(nn.Module):
 
     def forward(self, x):
         functions = [self.functions[0]] * self.count if self.tied else list(self.functions)
-        return (integrate_adjoint if self.uses_adjoint() else integrate)(functions, x)
+        if self.uses_adjoint():
+            return integrate_adjoint(functions, x, bn_recompute=self.bn_recompute)
+        return integrate(functions, x)
 
 
 class ODEResNet(nn.Module):
     """Stem -> 4 stages of (Bottleneck, Segment, ReLU) -> average pool -> FC.
 
     `counts[s]` residual steps in stage s (the original's per-stage count minus one). CIFAR (classes != 1000):
-    3x3 stem, no max-pool; ImageNet: 7x7 stride-2 stem and max-pool.
+    3x3 stem, no max-pool; ImageNet: 7x7 stride-2 stem and max-pool. `zero_init_residual` as the original's flag
+    (ImageNet trainer: off; CIFAR trainer: on).
     """
 
-    def __init__(self, classes: int, counts: list[int], tied: bool, adjoint_above: int | None = None):
+    def __init__(self, classes: int, counts: list[int], tied: bool, adjoint_above: int | None = None,
+                 bn_recompute: str = "restore", zero_init_residual: bool = False):
         super().__init__()
         if len(counts) != 4 or min(counts) < 1:
             raise ValueError(f"need 4 positive residual counts, got {counts}")
@@ -84,13 +89,18 @@ class ODEResNet(nn.Module):
         stages, inplanes = [], 64
         for planes, stride, count in zip(PLANES, STRIDES, counts):
             stages.append(nn.Sequential(Bottleneck(inplanes, planes, stride),
-                                        Segment(planes, count, tied, adjoint_above), nn.ReLU()))
+                                        Segment(planes, count, tied, adjoint_above, bn_recompute),
+                                        nn.ReLU()))
             inplanes = planes * EXPANSION
         self.stages = nn.Sequential(*stages)
         self.fc = nn.Linear(inplanes, classes)
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        if zero_init_residual:  # every residual function's last BN gamma = 0: the segments start as identities
+            for segment in self.segments():
+                for f in segment.functions:
+                    nn.init.zeros_(f[-1].weight)
 
     def forward(self, x):
         x = self.stages(self.stem(x))
@@ -107,11 +117,12 @@ def tied_resnet(classes: int, n_layers: int) -> ODEResNet:
     return ODEResNet(classes, [n_layers - 1] * 4, tied=True)
 
 
-def untie(tied: ODEResNet, adjoint_above: int | None = None) -> ODEResNet:
+def untie(tied: ODEResNet, adjoint_above: int | None = None, bn_recompute: str = "restore") -> ODEResNet:
     """The untied model with the same counts: stem, first bottlenecks and FC copied, each stage's shared function
     copied into every residual function (each with its own BN). Same outputs in eval mode (spec 2.8)."""
     counts = [seg.count for seg in tied.segments()]
-    untied = ODEResNet(tied.fc.out_features, counts, tied=False, adjoint_above=adjoint_above)
+    untied = ODEResNet(tied.fc.out_features, counts, tied=False, adjoint_above=adjoint_above,
+                       bn_recompute=bn_recompute)
     untied.stem.load_state_dict(tied.stem.state_dict())
     untied.fc.load_state_dict(tied.fc.state_dict())
     for new, old in zip(untied.stages, tied.stages):

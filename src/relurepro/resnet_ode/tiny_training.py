@@ -1,0 +1,169 @@
+"""Training the tiny ODE ResNets: Figure 3c's depth x integrator x gradient grid, the tied pretraining, and the
+untie-then-fine-tune-with-the-adjoint refinement (Table 2's recipe) on the tiny net.
+
+Data: CIFAR-10 at paper scale (crop + flip, the original's normalisation), scikit-learn's digits otherwise
+(spec 5.2: the first 1,400 images of a fixed permutation for training, the other 397 for testing, standardised
+with the training split's mean and standard deviation).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from relurepro.data import TensorData, batches, load_dataset, load_embedded, normalize
+from relurepro.numerics import seed_everything
+from relurepro.relu_prime_training import random_crop_flip
+from relurepro.resnet_ode.models import TinyODENet, piecewise_constant_init, untie_tiny
+from relurepro.training import TrainConfig, train
+
+DIGITS_TRAIN = 1400
+CIFAR_MEAN = (0.4914, 0.4822, 0.4465)  # the resnet_ode original's values (not relu_prime's)
+CIFAR_STD = (0.2023, 0.1994, 0.2010)
+BASE_DEPTH = 8  # the random net whose functions are copied piecewise-constant in depth (spec 2.7)
+GRADS = ("backprop", "adjoint")
+INITS = ("iid", "piecewise_constant")
+
+
+@dataclass(frozen=True)
+class TinyRecipe:
+    """One training recipe of the tiny nets (paper: spec 3.5; quick: spec 5.2)."""
+
+    dataset: str  # 'digits' | 'cifar10'
+    epochs: int
+    batch: int
+    lr: float
+    momentum: float
+    weight_decay: float
+    milestones: tuple[int, ...]
+    test_batch: int
+    channels: int = 16
+    init: str = "iid"  # S7
+    zero_init: bool = False
+    adjoint: str = "chained"  # S1: 'chained' | 'local'
+
+    @classmethod
+    def from_config(cls, c: dict) -> TinyRecipe:
+        fields = {k: c[k] for k in cls.__dataclass_fields__ if k in c}
+        fields["milestones"] = tuple(c.get("milestones", ()))
+        recipe = cls(**fields)
+        if recipe.init not in INITS:
+            raise ValueError(f"unknown tiny-net init {recipe.init!r}; choose one of {INITS}")
+        if recipe.adjoint not in ("chained", "local"):
+            raise ValueError(f"unknown adjoint variant {recipe.adjoint!r}; choose chained or local")
+        return recipe
+
+    def train_config(self, seed: int, device: str, epochs: int | None = None, lr: float | None = None,
+                     milestones: tuple[int, ...] | None = None) -> TrainConfig:
+        return TrainConfig(epochs=epochs or self.epochs, batch_size=self.batch, optimizer="sgd", lr=lr or self.lr,
+                           momentum=self.momentum, weight_decay=self.weight_decay, schedule="step",
+                           milestones=self.milestones if milestones is None else milestones, seed=seed,
+                           test_batch_size=self.test_batch, device=device)
+
+
+def digits() -> tuple[TensorData, TensorData]:
+    data = load_embedded("digits", "all")  # already in the fixed shuffled order (NumPy seed 0)
+    mean, std = data.x[:DIGITS_TRAIN].mean(), data.x[:DIGITS_TRAIN].std()
+    x = (data.x - mean) / std
+    return (TensorData(x[:DIGITS_TRAIN], data.y[:DIGITS_TRAIN], "digits", "train"),
+            TensorData(x[DIGITS_TRAIN:], data.y[DIGITS_TRAIN:], "digits", "test"))
+
+
+def cifar_transform(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """RandomCrop(32, padding 4) + horizontal flip, then the original's normalisation."""
+    return normalize(random_crop_flip(x, generator), CIFAR_MEAN, CIFAR_STD)
+
+
+def load(dataset: str, root: str | Path = "data"):
+    """(train, test, per-batch train transform or None) for the tiny nets."""
+    if dataset == "digits":
+        return (*digits(), None)
+    if dataset != "cifar10":
+        raise ValueError(f"the tiny nets train on digits or cifar10, not {dataset!r}")
+    train_data, test_data = load_dataset("cifar10", "train", root), load_dataset("cifar10", "test", root)
+    test_data = TensorData(normalize(test_data.x, CIFAR_MEAN, CIFAR_STD), test_data.y, "cifar10", "test")
+    return train_data, test_data, cifar_transform
+
+
+def stem_for(dataset: str) -> str:
+    return "digits" if dataset == "digits" else "cifar"
+
+
+def build(recipe: TinyRecipe, depth: int, method: str, grad: str, seed: int, tied: bool = False) -> TinyODENet:
+    """The seeded tiny net of one run; piecewise-constant init copies a random depth-8 base net (spec 2.7)."""
+    if grad not in GRADS:
+        raise ValueError(f"unknown gradient mode {grad!r}; choose one of {GRADS}")
+    seed_everything(seed)
+    kw = dict(stem=stem_for(recipe.dataset), zero_init=recipe.zero_init, channels=recipe.channels)
+    net = TinyODENet(depth, method, grad == "adjoint", tied=tied, local=recipe.adjoint == "local", **kw)
+    if recipe.init == "piecewise_constant" and not tied:
+        piecewise_constant_init(net, TinyODENet(BASE_DEPTH, method, **kw))
+    return net
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, data: TensorData, batch: int, batch_stats: bool = False) -> float:
+    """Test accuracy in eval mode (running statistics) or with each batch's own statistics; the model's modes
+    and buffers are left as they were."""
+    saved = copy.deepcopy(model.state_dict()) if batch_stats else None
+    was_training = model.training
+    model.train(batch_stats)
+    correct = sum(int((model(x).argmax(1) == y).sum()) for x, y in batches(data, batch))
+    model.train(was_training)
+    if saved is not None:
+        model.load_state_dict(saved)
+    return correct / len(data)
+
+
+@torch.no_grad()
+def recalibrate_bn(model: nn.Module, data: TensorData, batch: int) -> nn.Module:
+    """Running statistics re-estimated as plain averages over one pass of `data` in train mode (per copy when
+    untied): removes the shared-BN mismatch of tied nets (pitfall P1, switch S4)."""
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    momenta = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative moving average
+    was_training = model.training
+    model.train()
+    for x, _ in batches(data, batch):
+        model(x)
+    model.train(was_training)
+    for m, momentum in zip(norms, momenta):
+        m.momentum = momentum
+    return model
+
+
+def batch_stats_metrics(batch: int):
+    """extra_metrics for `training.train`: the test accuracy with batch statistics beside the eval-mode one."""
+    return lambda model, test: {"test_accuracy_batch_stats": accuracy(model, test, batch, batch_stats=True)}
+
+
+def train_run(model: TinyODENet, recipe: TinyRecipe, cfg: TrainConfig, data, *, checkpoint=None, metrics_csv=None,
+              desc="tiny") -> list[dict]:
+    train_data, test_data, transform = data
+    return train(model, train_data, test_data, cfg, checkpoint=checkpoint, metrics_csv=metrics_csv,
+                 transform=transform, desc=desc)
+
+
+def untie_and_finetune(tied: TinyODENet, depth: int, recipe: TinyRecipe, cfg: TrainConfig, data, *,
+                       checkpoint=None) -> tuple[dict, list[dict], TinyODENet]:
+    """Table 2 on the tiny net: untie at `depth` steps and fine-tune only the residual functions with the chained
+    adjoint. Returns the "before" accuracies (every S4 variant), the fine-tuning rows and the fine-tuned net."""
+    train_data, test_data, transform = data
+    tied = copy.deepcopy(tied).cpu()
+    tied.depth = depth  # the tied model unrolled at the fine-tuning depth
+    untied = untie_tiny(tied, depth, adjoint=True)
+    b = recipe.test_batch
+    before = {"tied_eval": accuracy(tied, test_data, b), "tied_batch_stats": accuracy(tied, test_data, b, True),
+              "untied_eval": accuracy(untied, test_data, b)}
+    before["untied_recalibrated"] = accuracy(recalibrate_bn(copy.deepcopy(untied), train_data, b), test_data, b)
+    for p in [*untied.conv.parameters(), *untied.bn.parameters(), *untied.fc.parameters()]:
+        p.requires_grad_(False)  # only the residual functions are fine-tuned
+    rows = train(untied, train_data, test_data, cfg, checkpoint=checkpoint, transform=transform,
+                 extra_metrics=batch_stats_metrics(b), desc="finetune")
+    return before, rows, untied
