@@ -1,6 +1,10 @@
 """Manifests: figures/<paper>/all per paper and figures/all for everything."""
 
-PAPERS = {"relu_prime": RELU_PRIME_FIGURES, "uniform_accuracy": UA_FIGURES}
+PAPERS = {
+    "relu_prime": RELU_PRIME_FIGURES,
+    "uniform_accuracy": UA_FIGURES,
+    "resnet_ode": RO_FIGURES,
+}
 
 
 localrules:

@@ -16,11 +16,14 @@ def parameter_gradients(net: TinyODENet, x: torch.Tensor, y: torch.Tensor) -> di
     return {name: p.grad.detach().clone() for name, p in net.named_parameters() if "bias" not in name}
 
 
-def gradient_errors(base: TinyODENet, depth: int, method: str, x: torch.Tensor, y: torch.Tensor) -> list[dict]:
-    """One row per non-bias parameter tensor of the depth-`depth` copy of `base` (piecewise-constant init)."""
+def gradient_errors(base: TinyODENet, depth: int, method: str, x: torch.Tensor, y: torch.Tensor,
+                    local: bool = False) -> list[dict]:
+    """One row per non-bias parameter tensor of the depth-`depth` copy of `base` (piecewise-constant init);
+    `local` selects the original tiny-net adjoint (switch S1)."""
     rows, grads = [], {}
     for adjoint in (False, True):
-        net = TinyODENet(depth, method, adjoint, stem=base.stem_kind, zero_init=False)
+        net = TinyODENet(depth, method, adjoint, stem=base.stem_kind, zero_init=False,
+                         channels=base.conv.out_channels, local=local)
         piecewise_constant_init(net, base).train()
         grads[adjoint] = parameter_gradients(net, x, y)
     for name, g_bp in grads[False].items():

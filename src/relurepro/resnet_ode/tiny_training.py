@@ -18,6 +18,7 @@ from torch import nn
 from relurepro.data import TensorData, batches, load_dataset, load_embedded, normalize
 from relurepro.numerics import seed_everything
 from relurepro.relu_prime_training import random_crop_flip
+from relurepro.resnet_ode.adjoint import BN_RECOMPUTE
 from relurepro.resnet_ode.models import TinyODENet, piecewise_constant_init, untie_tiny
 from relurepro.training import TrainConfig, train
 
@@ -93,13 +94,23 @@ def stem_for(dataset: str) -> str:
     return "digits" if dataset == "digits" else "cifar"
 
 
-def build(recipe: TinyRecipe, depth: int, method: str, grad: str, seed: int, tied: bool = False) -> TinyODENet:
+def split_grad(name: str) -> tuple[str, str]:
+    """'backprop' or 'adjoint_<bn_recompute>' (a run path's gradient mode) -> (mode, batch-norm handling)."""
+    grad, _, bn_recompute = name.partition("_")
+    if grad not in GRADS or (grad == "adjoint") != (bn_recompute in BN_RECOMPUTE):
+        raise ValueError(f"unknown gradient mode {name!r}: backprop or adjoint_<one of {BN_RECOMPUTE}>")
+    return grad, bn_recompute or "none"
+
+
+def build(recipe: TinyRecipe, depth: int, method: str, grad: str, seed: int, tied: bool = False,
+          bn_recompute: str = "restore") -> TinyODENet:
     """The seeded tiny net of one run; piecewise-constant init copies a random depth-8 base net (spec 2.7)."""
     if grad not in GRADS:
         raise ValueError(f"unknown gradient mode {grad!r}; choose one of {GRADS}")
     seed_everything(seed)
     kw = dict(stem=stem_for(recipe.dataset), zero_init=recipe.zero_init, channels=recipe.channels)
-    net = TinyODENet(depth, method, grad == "adjoint", tied=tied, local=recipe.adjoint == "local", **kw)
+    net = TinyODENet(depth, method, grad == "adjoint", tied=tied, local=recipe.adjoint == "local",
+                     bn_recompute=bn_recompute if bn_recompute != "none" else "restore", **kw)
     if recipe.init == "piecewise_constant" and not tied:
         piecewise_constant_init(net, TinyODENet(BASE_DEPTH, method, **kw))
     return net
@@ -143,27 +154,31 @@ def batch_stats_metrics(batch: int):
     return lambda model, test: {"test_accuracy_batch_stats": accuracy(model, test, batch, batch_stats=True)}
 
 
-def train_run(model: TinyODENet, recipe: TinyRecipe, cfg: TrainConfig, data, *, checkpoint=None, metrics_csv=None,
+def train_run(model: TinyODENet, cfg: TrainConfig, data, *, checkpoint=None, extra_metrics=None,
               desc="tiny") -> list[dict]:
     train_data, test_data, transform = data
-    return train(model, train_data, test_data, cfg, checkpoint=checkpoint, metrics_csv=metrics_csv,
-                 transform=transform, desc=desc)
+    return train(model, train_data, test_data, cfg, checkpoint=checkpoint, transform=transform,
+                 extra_metrics=extra_metrics, desc=desc)
 
 
 def untie_and_finetune(tied: TinyODENet, depth: int, recipe: TinyRecipe, cfg: TrainConfig, data, *,
                        checkpoint=None) -> tuple[dict, list[dict], TinyODENet]:
     """Table 2 on the tiny net: untie at `depth` steps and fine-tune only the residual functions with the chained
     adjoint. Returns the "before" accuracies (every S4 variant), the fine-tuning rows and the fine-tuned net."""
-    train_data, test_data, transform = data
+    train_data, test_data, _ = data
+    b = recipe.test_batch
+    before = {"tied_eval_trained_depth": accuracy(tied, test_data, b)}
     tied = copy.deepcopy(tied).cpu()
     tied.depth = depth  # the tied model unrolled at the fine-tuning depth
     untied = untie_tiny(tied, depth, adjoint=True)
-    b = recipe.test_batch
-    before = {"tied_eval": accuracy(tied, test_data, b), "tied_batch_stats": accuracy(tied, test_data, b, True),
-              "untied_eval": accuracy(untied, test_data, b)}
+    before.update(tied_eval=accuracy(tied, test_data, b), tied_batch_stats=accuracy(tied, test_data, b, True),
+                  untied_eval=accuracy(untied, test_data, b))
+    with torch.no_grad():  # untying is exact: the same function in every copy, the same step size
+        gap = (tied.eval()(test_data.x) - untied.eval()(test_data.x)).abs().max()
+    before["max_abs_output_gap"] = float(gap)
     before["untied_recalibrated"] = accuracy(recalibrate_bn(copy.deepcopy(untied), train_data, b), test_data, b)
     for p in [*untied.conv.parameters(), *untied.bn.parameters(), *untied.fc.parameters()]:
         p.requires_grad_(False)  # only the residual functions are fine-tuned
-    rows = train(untied, train_data, test_data, cfg, checkpoint=checkpoint, transform=transform,
-                 extra_metrics=batch_stats_metrics(b), desc="finetune")
+    rows = train_run(untied, cfg, data, checkpoint=checkpoint, extra_metrics=batch_stats_metrics(b),
+                     desc="finetune")
     return before, rows, untied

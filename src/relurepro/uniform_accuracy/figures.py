@@ -5,8 +5,6 @@ Every figure prints its note (scale and deviations) under the panels.
 
 from __future__ import annotations
 
-import textwrap
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -14,27 +12,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from relurepro.plotting import figure_with_note as _figure  # noqa: E402
+from relurepro.plotting import save  # noqa: E402
 from relurepro.uniform_accuracy.aggregate import curves, lower_bound, power_fit  # noqa: E402
 
 COLORS = {"L2": "#1f77b4", "L1": "#2ca02c", "Linfinity": "#d62728"}
-
-
-def _figure(nrows: int, ncols: int, panel_w: float, panel_h: float, note: str, **kw):
-    """Panels with room under them for the wrapped note."""
-    chars = int(22 * panel_w * ncols)  # monospace at 5 pt: about 22 characters per inch
-    text = "\n".join(textwrap.fill(line, chars) for line in note.split("\n") if line)
-    note_h = 0.1 * (text.count("\n") + 1) + 0.1
-    height = panel_h * nrows + note_h + 0.4
-    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_w * ncols, height), squeeze=False, **kw)
-    fig.subplots_adjust(bottom=(note_h + 0.4) / height, top=1 - 0.45 / height)
-    fig.text(0.01, 0.01, text, ha="left", va="bottom", fontsize=5, family="monospace")
-    return fig, axes
-
-
-def save(fig, pdf: str, png: str) -> None:
-    fig.savefig(pdf)
-    fig.savefig(png, dpi=150)
-    plt.close(fig)
 
 
 def minmax(table: pd.DataFrame, d: int, note: str, pdf: str, png: str) -> None:

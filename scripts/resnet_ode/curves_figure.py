@@ -1,0 +1,14 @@
+"""Per-epoch test-error figures: the tied pretraining (tied_cifar) and the adjoint failure stand-in
+(adjoint_failure_imagenet) at small scales; the ImageNet runs at paper scale (rule ro_curves_figure)."""
+
+import pandas as pd
+
+from relurepro import jobs
+from relurepro.resnet_ode import figures
+from relurepro.resnet_ode.aggregate import curve_lines
+
+jobs.start(snakemake)
+p = snakemake.params
+tables = [pd.read_csv(path) for path in snakemake.input]
+figures.training_curves(curve_lines(p.kind, tables), "Test error (%)", p.title, p.note, snakemake.output.pdf,
+                        snakemake.output.png)

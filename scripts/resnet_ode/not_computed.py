@@ -1,0 +1,8 @@
+"""A figure the chosen scale cannot compute: the page says so and why (rule ro_not_computed)."""
+
+from relurepro import jobs
+from relurepro.plotting import not_computed
+
+jobs.start(snakemake)
+p = snakemake.params
+not_computed(p.title, p.reason, p.note, snakemake.output.pdf, snakemake.output.png)

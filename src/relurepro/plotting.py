@@ -1,0 +1,40 @@
+"""Figure scaffolding shared by the papers' matplotlib figures: panels with the scale-and-deviations note printed
+under them, PDF + PNG output, and the page a figure shows when its scale cannot compute it."""
+
+from __future__ import annotations
+
+import textwrap
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def figure_with_note(nrows: int, ncols: int, panel_w: float, panel_h: float, note: str, **kw):
+    """Panels with room under them for the wrapped note."""
+    chars = int(22 * panel_w * ncols)  # monospace at 5 pt: about 22 characters per inch
+    text = "\n".join(textwrap.fill(line, chars) for line in note.split("\n") if line)
+    note_h = 0.1 * (text.count("\n") + 1) + 0.1
+    height = panel_h * nrows + note_h + 0.4
+    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_w * ncols, height), squeeze=False, **kw)
+    fig.subplots_adjust(bottom=(note_h + 0.4) / height, top=1 - 0.45 / height)
+    fig.text(0.01, 0.01, text, ha="left", va="bottom", fontsize=5, family="monospace")
+    return fig, axes
+
+
+def save(fig, pdf: str, png: str) -> None:
+    fig.savefig(pdf)
+    fig.savefig(png, dpi=150)
+    plt.close(fig)
+
+
+def not_computed(title: str, reason: str, note: str, pdf: str, png: str) -> None:
+    """A page that says the figure was not computed at this scale, and why; it shows no data."""
+    fig, axes = figure_with_note(1, 1, 5.0, 2.0, note)
+    ax = axes[0, 0]
+    ax.axis("off")
+    ax.text(0.5, 0.6, title, ha="center", va="center", fontsize=10, weight="bold")
+    ax.text(0.5, 0.3, textwrap.fill(f"NOT COMPUTED at this scale: {reason}", 70), ha="center", va="center",
+            fontsize=7, color="darkred")
+    save(fig, pdf, png)

@@ -1,0 +1,424 @@
+"""resnet_ode: Sander, Ablin, Peyre, "Do Residual Neural Networks discretize Neural Ordinary Differential
+Equations?" (NeurIPS 2022). Small scales train tiny nets on digits; the paper scale adds CIFAR-10 and ImageNet.
+"""
+
+RO = SC["resnet_ode"]
+RO_TINY = (
+    "results/resnet_ode/tiny/depth~{depth}/method~{method}/grad~{grad}/seed~{seed}"
+)
+RO_GRADS = ["backprop", *(f"adjoint_{bn}" for bn in RO["tiny"]["bn_recompute"])]
+RO_TINY_RUNS = expand(
+    f"{RO_TINY}/metrics.csv",
+    depth=RO["tiny"]["depths"],
+    method=RO["tiny"]["methods"],
+    grad=RO_GRADS,
+    seed=RO["tiny"]["seeds"],
+)
+RO_PAPER = RO["imagenet"] is not None
+# Figure 3b: the ResNet-101 ImageNet runs at paper scale; the digits runs at the failure depth otherwise.
+RO_FAILURE_RUNS = (
+    [
+        f"results/resnet_ode/imagenet/{run}/metrics.csv"
+        for run in ("resnet101_backprop", "resnet101_adjoint")
+    ]
+    if RO_PAPER
+    else expand(
+        f"{RO_TINY}/metrics.csv",
+        depth=RO["tiny"]["failure_depth"],
+        method="euler",
+        grad=RO_GRADS,
+        seed=RO["tiny"]["seeds"],
+    )
+)
+RO_TIED_CIFAR = (
+    "results/resnet_ode/cifar_resnet/tied/metrics.csv"
+    if RO_PAPER
+    else "results/resnet_ode/tied/metrics.csv"
+)
+RO_FINETUNES = [
+    f"results/resnet_ode/finetune/{dataset}.csv"
+    for dataset in (["cifar10", "imagenet"] if RO_PAPER else ["digits"])
+]
+RO_NOT_COMPUTED = (
+    {}
+    if RO_PAPER
+    else {
+        "tied_imagenet": "the tied ResNet on ImageNet-1k needs about 39 H100-hours and the ImageNet archive "
+        "(paper scale only)"
+    }
+)
+RO_GRADIENT_MODELS = (
+    [
+        RO_TINY.format(
+            depth=RO["gradient_errors"]["base_depth"],
+            method=method,
+            grad=RO_GRADS[1],
+            seed=RO["gradient_errors"]["seed"],
+        )
+        + "/model.pt"
+        for method in RO["tiny"]["methods"]
+    ]
+    if RO["gradient_errors"]["base"] == "checkpoint"
+    else []
+)
+RO_FIGURES = {
+    fid: RO["deviations"]
+    for fid in (
+        "linear_weights",
+        "tied_cifar",
+        "tied_imagenet",
+        "adjoint_failure_imagenet",
+        "cifar_depth_error",
+        "gradient_errors",
+        "finetune_table",
+        "memory",
+        "reconstruction_error",
+    )
+}
+RO_NOTE = deviations_note(SCALE, RO["deviations"])
+
+
+wildcard_constraints:
+    depth=r"\d+",
+    method="euler|heun",
+    grad="backprop|adjoint_(restore|update|eval)",
+    seed=r"\d+",
+    ro_run="tied|resnet101_backprop|resnet101_adjoint",
+    ro_missing="|".join(RO_NOT_COMPUTED) or "none",
+
+
+rule ro_linear:
+    """Figure 2's linear residual net trained by SGD from zero; weights at every step, roughness per N."""
+    output:
+        weights="results/resnet_ode/linear/weights.csv",
+        summary="results/resnet_ode/linear/summary.csv",
+    log:
+        "logs/resnet_ode/linear.log",
+    benchmark:
+        "benchmarks/resnet_ode/linear.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        linear=RO["linear"],
+    script:
+        "../scripts/resnet_ode/linear.py"
+
+
+rule ro_linear_figure:
+    """Figure 2: weight curves vs depth at the chosen steps, and the roughness of the weights vs N."""
+    input:
+        weights="results/resnet_ode/linear/weights.csv",
+        summary="results/resnet_ode/linear/summary.csv",
+    output:
+        pdf="figures/resnet_ode/linear_weights.pdf",
+        png="figures/resnet_ode/linear_weights.png",
+    log:
+        "logs/resnet_ode/linear_weights.log",
+    conda:
+        "../envs/torch.yaml"
+    params:
+        linear=RO["linear"],
+        note=RO_NOTE,
+    script:
+        "../scripts/resnet_ode/linear_figure.py"
+
+
+rule ro_memory:
+    """Bytes autograd saves for backward vs depth, backprop and adjoint (saved-tensor hooks, switch S8)."""
+    output:
+        "results/resnet_ode/memory.csv",
+    log:
+        "logs/resnet_ode/memory.log",
+    benchmark:
+        "benchmarks/resnet_ode/memory.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    params:
+        memory=RO["memory"],
+    script:
+        "../scripts/resnet_ode/memory.py"
+
+
+rule ro_reconstruction:
+    """Relative error of the input rebuilt by the reverse pass vs depth (random residual functions)."""
+    output:
+        "results/resnet_ode/reconstruction.csv",
+    log:
+        "logs/resnet_ode/reconstruction.log",
+    benchmark:
+        "benchmarks/resnet_ode/reconstruction.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=60,
+    params:
+        reconstruction=RO["reconstruction"],
+        dataset=RO["tiny"]["recipe"]["dataset"],
+    script:
+        "../scripts/resnet_ode/reconstruction.py"
+
+
+rule ro_simple_figure:
+    """Memory vs depth, reconstruction error vs depth, or gradient errors vs depth, from one CSV."""
+    input:
+        lambda w: {
+            "memory": "results/resnet_ode/memory.csv",
+            "reconstruction_error": "results/resnet_ode/reconstruction.csv",
+            "gradient_errors": "results/resnet_ode/gradient_errors.csv",
+        }[w.ro_simple],
+    output:
+        pdf="figures/resnet_ode/{ro_simple}.pdf",
+        png="figures/resnet_ode/{ro_simple}.png",
+    log:
+        "logs/resnet_ode/{ro_simple}.log",
+    wildcard_constraints:
+        ro_simple="memory|reconstruction_error|gradient_errors",
+    conda:
+        "../envs/torch.yaml"
+    params:
+        figure=lambda w: {"reconstruction_error": "reconstruction"}.get(
+            w.ro_simple, w.ro_simple
+        ),
+        note=RO_NOTE,
+    script:
+        "../scripts/resnet_ode/simple_figure.py"
+
+
+rule ro_tiny_train:
+    """One tiny ODE-ResNet run (Figure 3c grid): depth x integrator x gradient mode x seed, resumable."""
+    output:
+        metrics=f"{RO_TINY}/metrics.csv",
+        model=f"{RO_TINY}/model.pt",
+    log:
+        RO_TINY.replace("results/", "logs/") + ".log",
+    benchmark:
+        RO_TINY.replace("results/", "benchmarks/") + ".tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=240,
+        gpu=GPU,
+    params:
+        recipe=RO["tiny"]["recipe"],
+    script:
+        "../scripts/resnet_ode/tiny_train.py"
+
+
+rule ro_tiny_collect:
+    """Every tiny run's epochs in one CSV, and best/last-epoch test error per run."""
+    input:
+        RO_TINY_RUNS,
+    output:
+        runs="results/resnet_ode/tiny_runs.csv",
+        summary="results/resnet_ode/tiny_summary.csv",
+    log:
+        "logs/resnet_ode/tiny_collect.log",
+    conda:
+        "../envs/torch.yaml"
+    script:
+        "../scripts/resnet_ode/tiny_collect.py"
+
+
+rule ro_cifar_depth_error:
+    """Figure 3c: test error vs depth, ResNet/HeunNet x backprop/adjoint, mean and quartiles over seeds."""
+    input:
+        "results/resnet_ode/tiny_summary.csv",
+    output:
+        pdf="figures/resnet_ode/cifar_depth_error.pdf",
+        png="figures/resnet_ode/cifar_depth_error.png",
+    log:
+        "logs/resnet_ode/cifar_depth_error.log",
+    conda:
+        "../envs/torch.yaml"
+    params:
+        metric="best",
+        note=RO_NOTE,
+    script:
+        "../scripts/resnet_ode/cifar_depth_error.py"
+
+
+rule ro_gradient_errors:
+    """Figure 4's per-parameter gradient errors of the adjoint vs backprop, per depth and integrator."""
+    input:
+        models=RO_GRADIENT_MODELS,
+    output:
+        "results/resnet_ode/gradient_errors.csv",
+    log:
+        "logs/resnet_ode/gradient_errors.log",
+    benchmark:
+        "benchmarks/resnet_ode/gradient_errors.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+        gpu=GPU,
+    params:
+        gradient_errors=RO["gradient_errors"],
+        recipe=RO["tiny"]["recipe"],
+        methods=RO["tiny"]["methods"],
+    script:
+        "../scripts/resnet_ode/gradient_errors.py"
+
+
+rule ro_tied:
+    """Tied tiny net pretraining (one shared residual function), eval and batch-statistics test accuracy."""
+    output:
+        metrics="results/resnet_ode/tied/metrics.csv",
+        model="results/resnet_ode/tied/model.pt",
+    log:
+        "logs/resnet_ode/tied.log",
+    benchmark:
+        "benchmarks/resnet_ode/tied.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    params:
+        tied=RO["tied"],
+        recipe=RO["tiny"]["recipe"],
+    script:
+        "../scripts/resnet_ode/tied.py"
+
+
+rule ro_finetune:
+    """Table 2 on the tiny net: untie the tied model, fine-tune its residual functions with the adjoint."""
+    input:
+        model="results/resnet_ode/tied/model.pt",
+    output:
+        table="results/resnet_ode/finetune/digits.csv",
+        curve="results/resnet_ode/finetune/digits_curve.csv",
+    log:
+        "logs/resnet_ode/finetune_digits.log",
+    benchmark:
+        "benchmarks/resnet_ode/finetune_digits.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    params:
+        tied=RO["tied"],
+        finetune=RO["finetune"],
+        recipe=RO["tiny"]["recipe"],
+    script:
+        "../scripts/resnet_ode/finetune.py"
+
+
+rule ro_tied_cifar_figure:
+    """Figure 3a (CIFAR-10 panel; its digits stand-in at small scales): test error of the tied model per epoch."""
+    input:
+        RO_TIED_CIFAR,
+    output:
+        pdf="figures/resnet_ode/tied_cifar.pdf",
+        png="figures/resnet_ode/tied_cifar.png",
+    log:
+        "logs/resnet_ode/tied_cifar.log",
+    conda:
+        "../envs/torch.yaml"
+    params:
+        kind="tied",
+        title="Tied-weight ResNet (one shared residual function)",
+        note=RO_NOTE,
+    script:
+        "../scripts/resnet_ode/curves_figure.py"
+
+
+rule ro_adjoint_failure_figure:
+    """Figure 3b: backprop vs adjoint training of an ordinary ResNet (ResNet-101 on ImageNet at paper scale;
+    the digits net at the failure depth otherwise)."""
+    input:
+        RO_FAILURE_RUNS,
+    output:
+        pdf="figures/resnet_ode/adjoint_failure_imagenet.pdf",
+        png="figures/resnet_ode/adjoint_failure_imagenet.png",
+    log:
+        "logs/resnet_ode/adjoint_failure_imagenet.log",
+    conda:
+        "../envs/torch.yaml"
+    params:
+        kind="imagenet" if RO_PAPER else "failure",
+        title=(
+            "ResNet-101 on ImageNet"
+            if RO_PAPER
+            else f"digits stand-in: ResNet at N = {RO['tiny']['failure_depth']}"
+        ),
+        note=RO_NOTE,
+    script:
+        "../scripts/resnet_ode/curves_figure.py"
+
+
+rule ro_finetune_table:
+    """Table 2: accuracy of the tied model before and after untying + adjoint fine-tuning (CSV, LaTeX, page)."""
+    input:
+        RO_FINETUNES,
+    output:
+        pdf="figures/resnet_ode/finetune_table.pdf",
+        png="figures/resnet_ode/finetune_table.png",
+        csv="figures/resnet_ode/finetune_table.csv",
+        tex="figures/resnet_ode/finetune_table.tex",
+    log:
+        "logs/resnet_ode/finetune_table.log",
+    conda:
+        "../envs/torch.yaml"
+    params:
+        note=RO_NOTE,
+    script:
+        "../scripts/resnet_ode/finetune_table.py"
+
+
+rule ro_not_computed:
+    """A figure this scale cannot compute: a page that says so and why, no data."""
+    output:
+        pdf="figures/resnet_ode/{ro_missing}.pdf",
+        png="figures/resnet_ode/{ro_missing}.png",
+    log:
+        "logs/resnet_ode/{ro_missing}.log",
+    conda:
+        "../envs/torch.yaml"
+    params:
+        title=lambda w: f"resnet_ode/{w.ro_missing}",
+        reason=lambda w: RO_NOT_COMPUTED[w.ro_missing],
+        note=RO_NOTE,
+    script:
+        "../scripts/resnet_ode/not_computed.py"
+
+
+rule ro_claims:
+    """The paper's claims C2-C4, C7, C8 checked on this run."""
+    input:
+        linear="results/resnet_ode/linear/summary.csv",
+        memory="results/resnet_ode/memory.csv",
+        reconstruction="results/resnet_ode/reconstruction.csv",
+        gradient_errors="results/resnet_ode/gradient_errors.csv",
+        tiny="results/resnet_ode/tiny_summary.csv",
+        finetune="figures/resnet_ode/finetune_table.csv",
+        reference="config/reference/resnet_ode.csv",
+    output:
+        "results/resnet_ode/claims.csv",
+    log:
+        "logs/resnet_ode/claims.log",
+    conda:
+        "../envs/torch.yaml"
+    params:
+        scale=SCALE,
+        metric="best",
+        linear_n=RO["linear"]["n"],
+    script:
+        "../scripts/resnet_ode/claims.py"
