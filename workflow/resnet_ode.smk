@@ -408,7 +408,9 @@ rule ro_claims:
         reconstruction="results/resnet_ode/reconstruction.csv",
         gradient_errors="results/resnet_ode/gradient_errors.csv",
         tiny="results/resnet_ode/tiny_summary.csv",
-        finetune="figures/resnet_ode/finetune_table.csv",
+        finetune=RO_FINETUNES,
+        failure=RO_FAILURE_RUNS,
+        tied=RO_TIED_CIFAR,
         reference="config/reference/resnet_ode.csv",
     output:
         "results/resnet_ode/claims.csv",
@@ -420,5 +422,8 @@ rule ro_claims:
         scale=SCALE,
         metric="best",
         linear_n=RO["linear"]["n"],
+        primary_bn=RO["tiny"]["bn_recompute"][0],
+        stand_ins=not RO_PAPER,
+        failure_depth=RO["tiny"]["failure_depth"],
     script:
         "../scripts/resnet_ode/claims.py"

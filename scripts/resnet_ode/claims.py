@@ -1,7 +1,5 @@
 """resnet_ode claims (rule ro_claims)."""
 
-from pathlib import Path
-
 import pandas as pd
 
 from relurepro import claims, jobs
@@ -14,8 +12,9 @@ rows = [*ro.linear_claims(pd.read_csv(i.linear), p.linear_n, reference),
         *ro.memory_claims(pd.read_csv(i.memory), reference),
         *ro.reconstruction_claims(pd.read_csv(i.reconstruction), reference),
         *ro.gradient_claims(pd.read_csv(i.gradient_errors), reference),
-        *ro.depth_error_claims(pd.read_csv(i.tiny), p.scale, reference, p.metric)]
-finetune = pd.read_csv(i.finetune)
-if len(finetune):
-    rows += ro.finetune_claims(finetune, reference)
+        *ro.depth_error_claims(pd.read_csv(i.tiny), p.scale, reference, p.metric, p.primary_bn),
+        *ro.finetune_claims(pd.concat(pd.read_csv(path) for path in i.finetune), reference)]
+if p.stand_ins:  # the small-scale stand-ins of Figures 3a and 3b
+    rows += ro.failure_claims(pd.concat(pd.read_csv(path) for path in i.failure), p.failure_depth, p.primary_bn)
+    rows += ro.tied_claims(pd.read_csv(i.tied))
 print(claims.write(rows, p.scale, snakemake.output[0]).to_string())

@@ -10,10 +10,14 @@ jobs.start(snakemake)
 c = snakemake.params.linear
 weights, summary = [], []
 for n in sorted({c["n"], *c["roughness_depths"]}):
-    run = train_linear(d=c["d"], n=n, seed=c["seed"], lr=c["lr"], max_steps=c["max_steps"],
-                       check_every=c["check_every"], tol=c["tol"])
+    # Each A_n's gradient carries a 1/N, so lr x N / n keeps the product's update the same at every N (the recipe's
+    # lr is for N = n; at N = 25 it diverges).
+    lr = c["lr"] * n / c["n"]
+    run = train_linear(d=c["d"], n=n, seed=c["seed"], lr=lr, max_steps=c["max_steps"], check_every=c["check_every"],
+                       tol=c["tol"])
     stop = len(run.weights) - 1
-    summary.append({"N": n, "loss_step0": run.losses[0][1], "final_loss": run.losses[-1][1], "stop_step": stop,
+    summary.append({"N": n, "lr": lr, "loss_step0": run.losses[0][1], "final_loss": run.losses[-1][1],
+                    "converged": run.losses[-1][1] < c["tol"], "stop_step": stop,
                     "recorded": len(run.weights), "roughness": roughness(run.weights[-1])})
     print(summary[-1], flush=True)
     if n == c["n"]:

@@ -11,14 +11,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 
-def figure_with_note(nrows: int, ncols: int, panel_w: float, panel_h: float, note: str, **kw):
-    """Panels with room under them for the wrapped note."""
+def figure_with_note(nrows: int, ncols: int, panel_w: float, panel_h: float, note: str, margins: dict | None = None,
+                     **kw):
+    """Panels with room under them for the wrapped note; `margins` passes left/right/wspace to subplots_adjust."""
+    margins = margins or {}
     chars = int(22 * panel_w * ncols)  # monospace at 5 pt: about 22 characters per inch
     text = "\n".join(textwrap.fill(line, chars) for line in note.split("\n") if line)
     note_h = 0.1 * (text.count("\n") + 1) + 0.1
     height = panel_h * nrows + note_h + 0.4
     fig, axes = plt.subplots(nrows, ncols, figsize=(panel_w * ncols, height), squeeze=False, **kw)
-    fig.subplots_adjust(bottom=(note_h + 0.4) / height, top=1 - 0.45 / height)
+    fig.subplots_adjust(bottom=(note_h + 0.4) / height, top=1 - 0.45 / height, **margins)
     fig.text(0.01, 0.01, text, ha="left", va="bottom", fontsize=5, family="monospace")
     return fig, axes
 

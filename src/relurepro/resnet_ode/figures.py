@@ -6,11 +6,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from relurepro.plotting import figure_with_note, save
+from relurepro.plotting import figure_with_note as _figure_with_note
+from relurepro.plotting import save
 
 COLOR = {"euler": "darkblue", "heun": "red"}
 NAME = {"euler": "ResNet", "heun": "HeunNet"}
 MODE_COLOR = {"backprop": "purple", "adjoint": "tab:blue"}
+
+
+def figure_with_note(nrows: int, ncols: int, panel_w: float, panel_h: float, note: str):
+    """Room on the left for the y labels of these narrow panels."""
+    return _figure_with_note(nrows, ncols, panel_w, panel_h, note,
+                             margins={"left": 0.7 / (panel_w * ncols), "wspace": 0.45})
 
 
 def loglog_slope(x, y) -> float:
