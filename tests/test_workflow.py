@@ -84,6 +84,26 @@ def test_paper_dry_run_lists_every_uniform_accuracy_trial(workdir):
     assert counts["ua_sine"] == 1 and counts["ua_teachers"] == 2 and counts["ua_train"] == len(jobs)
 
 
+def test_paper_dry_run_lists_every_resnet_ode_run_on_gpu(workdir):
+    proc = snakemake(workdir, "-n", "figures/resnet_ode/all", "--config", "scale=paper", "device=cuda")
+    runs = set(re.findall(r"resnet_ode/tiny/depth~(\d+)/method~(\w+)/grad~(\w+)/seed~(\d+)/metrics.csv", proc.stdout))
+    # Figure 3c: 6 depths x 2 integrators x (backprop + adjoint with 2 batch-norm handlings) x seeds 1-4.
+    assert len(runs) == 6 * 2 * 3 * 4 and {r[3] for r in runs} == {"1", "2", "3", "4"}
+    assert {r[0] for r in runs} == {"2", "4", "8", "16", "32", "64"}
+    assert {r[2] for r in runs} == {"backprop", "adjoint_update", "adjoint_restore"}
+    counts = job_counts(proc.stdout)
+    assert counts["ro_tiny_train"] == len(runs) and counts["ro_imagenet_run"] == 3
+    assert counts["ro_cifar_tied"] == counts["ro_cifar_finetune"] == counts["ro_imagenet_finetune"] == 1
+    assert counts["ro_tied_imagenet_figure"] == 1 and "ro_not_computed" not in counts
+    for rule in ("ro_tiny_train", "ro_imagenet_run", "ro_cifar_tied", "ro_imagenet_finetune"):
+        blocks = re.findall(rf"rule {rule}:.*?resources: ([^\n]*)", proc.stdout, re.S)
+        assert blocks and all("gpu=1" in b for b in blocks), rule
+    # Figure 4 starts from the depth-32 adjoint-trained seed-1 runs.
+    grad_block = re.search(r"rule ro_gradient_errors:.*?input: ([^\n]*)", proc.stdout, re.S)[1]
+    assert "depth~32/method~euler/grad~adjoint_update/seed~1/model.pt" in grad_block
+    assert "depth~32/method~heun/grad~adjoint_update/seed~1/model.pt" in grad_block
+
+
 @pytest.mark.parametrize("override,key", [("foo=1", "foo"), ("threads=abc", "threads"), ("scale=huge", "scale"),
                                           ("device=gpu", "device")])
 def test_bad_config_fails_before_any_job_naming_the_key(workdir, override, key):

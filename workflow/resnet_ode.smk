@@ -48,16 +48,13 @@ RO_NOT_COMPUTED = (
     }
 )
 RO_GRADIENT_MODELS = (
-    [
-        RO_TINY.format(
-            depth=RO["gradient_errors"]["base_depth"],
-            method=method,
-            grad=RO_GRADS[1],
-            seed=RO["gradient_errors"]["seed"],
-        )
-        + "/model.pt"
-        for method in RO["tiny"]["methods"]
-    ]
+    expand(
+        f"{RO_TINY}/model.pt",
+        depth=RO["gradient_errors"]["base_depth"],
+        method=RO["tiny"]["methods"],
+        grad=RO_GRADS[1],
+        seed=RO["gradient_errors"]["seed"],
+    )
     if RO["gradient_errors"]["base"] == "checkpoint"
     else []
 )
@@ -427,3 +424,120 @@ rule ro_claims:
         failure_depth=RO["tiny"]["failure_depth"],
     script:
         "../scripts/resnet_ode/claims.py"
+
+
+rule ro_cifar_tied:
+    """Figure 3a CIFAR-10 (paper scale): the tied bottleneck ResNet, 200 epochs, cosine schedule (S6)."""
+    output:
+        metrics="results/resnet_ode/cifar_resnet/tied/metrics.csv",
+        model="results/resnet_ode/cifar_resnet/tied/model.pt",
+    log:
+        "logs/resnet_ode/cifar_resnet/tied.log",
+    benchmark:
+        "benchmarks/resnet_ode/cifar_resnet/tied.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: 4
+    resources:
+        mem_mb=16000,
+        runtime=240,
+        gpu=GPU,
+    params:
+        tied=RO["cifar_resnets"]["tied"] if RO_PAPER else None,
+    script:
+        "../scripts/resnet_ode/cifar_tied.py"
+
+
+rule ro_cifar_finetune:
+    """Table 2 CIFAR-10 row (paper scale): unroll at [4, 4, 32, 4], untie, fine-tune layer3 with the adjoint."""
+    input:
+        model="results/resnet_ode/cifar_resnet/tied/model.pt",
+    output:
+        table="results/resnet_ode/finetune/cifar10.csv",
+        curve="results/resnet_ode/finetune/cifar10_curve.csv",
+    log:
+        "logs/resnet_ode/finetune_cifar10.log",
+    benchmark:
+        "benchmarks/resnet_ode/finetune_cifar10.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: 4
+    resources:
+        mem_mb=16000,
+        runtime=120,
+        gpu=GPU,
+    params:
+        tied=RO["cifar_resnets"]["tied"] if RO_PAPER else None,
+        finetune=RO["cifar_resnets"]["finetune"] if RO_PAPER else None,
+    script:
+        "../scripts/resnet_ode/cifar_finetune.py"
+
+
+rule ro_imagenet_run:
+    """ImageNet (paper scale): the tied model (Figure 3a) or ResNet-101 with backprop / adjoint (Figure 3b)."""
+    output:
+        metrics="results/resnet_ode/imagenet/{ro_run}/metrics.csv",
+        model="results/resnet_ode/imagenet/{ro_run}/model.pt",
+    log:
+        "logs/resnet_ode/imagenet/{ro_run}.log",
+    benchmark:
+        "benchmarks/resnet_ode/imagenet/{ro_run}.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: 10
+    resources:
+        mem_mb=64000,
+        runtime=4320,
+        gpu=GPU,
+    params:
+        imagenet=RO["imagenet"],
+        imagenet_dir=config["imagenet_dir"],
+    script:
+        "../scripts/resnet_ode/imagenet_run.py"
+
+
+rule ro_imagenet_finetune:
+    """Table 2 ImageNet row (paper scale): unroll the tied model at 64 blocks per stage, untie, fine-tune all
+    parameters with the adjoint; validated before and after."""
+    input:
+        model="results/resnet_ode/imagenet/tied/model.pt",
+    output:
+        table="results/resnet_ode/finetune/imagenet.csv",
+        curve="results/resnet_ode/finetune/imagenet_curve.csv",
+    log:
+        "logs/resnet_ode/finetune_imagenet.log",
+    benchmark:
+        "benchmarks/resnet_ode/finetune_imagenet.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: 10
+    resources:
+        mem_mb=64000,
+        runtime=4320,
+        gpu=GPU,
+    params:
+        imagenet=RO["imagenet"],
+        imagenet_dir=config["imagenet_dir"],
+    script:
+        "../scripts/resnet_ode/imagenet_finetune.py"
+
+
+if RO_PAPER:
+
+    rule ro_tied_imagenet_figure:
+        """Figure 3a ImageNet panel (paper scale): top-1 validation error of the tied model per epoch."""
+        input:
+            "results/resnet_ode/imagenet/tied/metrics.csv",
+        output:
+            pdf="figures/resnet_ode/tied_imagenet.pdf",
+            png="figures/resnet_ode/tied_imagenet.png",
+        log:
+            "logs/resnet_ode/tied_imagenet.log",
+        conda:
+            "../envs/torch.yaml"
+        params:
+            kind="imagenet",
+            title="Tied-weight ResNet on ImageNet",
+            note=RO_NOTE,
+        script:
+            "../scripts/resnet_ode/curves_figure.py"

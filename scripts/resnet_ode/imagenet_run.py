@@ -1,0 +1,36 @@
+"""ImageNet runs of the bottleneck ODE ResNets (rule ro_imagenet_run; paper scale): the tied model of Figure 3a
+(`tied`) and ResNet-101 with backprop or with the adjoint on its long stage (Figure 3b)."""
+
+import logging
+from dataclasses import asdict
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from relurepro import jobs
+from relurepro.imagenet import COLUMNS, ImageNetConfig, require_imagenet, train_imagenet
+from relurepro.numerics import seed_everything
+from relurepro.resnet_ode.resnet_runs import resnet101
+from relurepro.resnet_ode.resnets import tied_resnet
+
+mode = jobs.start(snakemake)
+p, run = snakemake.params, snakemake.wildcards.ro_run
+logging.info("ImageNet folder %s: %s", p.imagenet_dir, require_imagenet(p.imagenet_dir))
+c = p.imagenet["tied"] if run == "tied" else p.imagenet["resnet101"]
+seed_everything(c["seed"])
+if run == "tied":
+    model = tied_resnet(1000, c["n_layers"])
+else:
+    model = resnet101(1000, run.endswith("adjoint"), c["adjoint_above"], c["bn_recompute"])
+cfg = ImageNetConfig(epochs=c["epochs"], batch_size=c["batch"], lr=c["lr"], momentum=c["momentum"],
+                     weight_decay=c["weight_decay"], lr_step=c["lr_step"], lr_gamma=c["lr_gamma"],
+                     workers=c["workers"], seed=c["seed"], device=mode["device"])
+out = Path(snakemake.output.metrics)
+# One checkpoint per run (the original shared one name between runs, B2), kept outside the declared outputs.
+rows = train_imagenet(model, p.imagenet_dir, cfg, checkpoint=out.parent / "checkpoint.pt",
+                      on_epoch=lambda row: logging.info("epoch %s", row))
+pd.DataFrame(rows, columns=list(COLUMNS)).assign(
+    run=run, device=mode["device"], **{f"cfg_{k}": v for k, v in asdict(cfg).items() if k != "device"}
+).to_csv(out, index=False)
+torch.save({"config": c, "state": model.state_dict()}, snakemake.output.model)
