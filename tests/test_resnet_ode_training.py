@@ -1,0 +1,163 @@
+"""resnet_ode training pieces: batch norm in the adjoint's recomputations, tied tiny nets and their untying, the
+fine-tuning recipe, the aggregation and the claims."""
+
+import copy
+
+import pandas as pd
+import pytest
+import torch
+
+from relurepro.resnet_ode import claims
+from relurepro.resnet_ode.aggregate import read_runs, summarize
+from relurepro.resnet_ode.models import TinyODENet, untie_tiny
+from relurepro.resnet_ode.tiny_training import (TinyRecipe, accuracy, build, digits, recalibrate_bn, split_grad,
+                                                untie_and_finetune)
+from relurepro.training import TrainConfig, train
+
+RECIPE = TinyRecipe(dataset="digits", epochs=2, batch=64, lr=0.1, momentum=0.9, weight_decay=5e-4, milestones=(1,),
+                    test_batch=397, channels=8)
+
+
+def running_means(net):
+    return torch.cat([m.running_mean for f in net.residuals for m in f.modules() if isinstance(m, torch.nn.BatchNorm2d)])
+
+
+def one_step(bn_recompute, method="euler"):
+    torch.manual_seed(0)
+    net = TinyODENet(4, method, adjoint=True, stem="digits", zero_init=False, channels=8, bn_recompute=bn_recompute)
+    reference = copy.deepcopy(net)
+    reference.adjoint = False
+    x = torch.randn(32, 1, 8, 8)
+    for n in (net, reference):
+        n(x).square().sum().backward()
+    return net, reference
+
+
+@pytest.mark.parametrize("method", ["euler", "heun"])
+def test_bn_recompute_restore_matches_backprop_and_update_counts_the_recomputations(method):
+    restored, backprop = one_step("restore", method)
+    assert torch.allclose(running_means(restored), running_means(backprop), atol=1e-6)
+    updated, backprop = one_step("update", method)
+    # The reverse steps and the recomputations ran the functions again in train mode, on reconstructed states.
+    assert not torch.allclose(running_means(updated), running_means(backprop), atol=1e-4)
+    assert all(f.training for f in updated.residuals)
+
+
+def test_bn_recompute_eval_reproduces_the_original_mode_flip():
+    flipped, _ = one_step("eval")
+    assert not any(f.training for f in flipped.residuals)
+    with pytest.raises(ValueError, match="bn_recompute"):
+        TinyODENet(2, adjoint=True, stem="digits", bn_recompute="sometimes")(torch.randn(2, 1, 8, 8))
+
+
+def test_grad_wildcards_name_mode_and_batch_norm_handling():
+    assert split_grad("backprop") == ("backprop", "none")
+    assert split_grad("adjoint_update") == ("adjoint", "update")
+    for bad in ("adjoint", "backprop_update", "adjoint_sometimes", "memcnn"):
+        with pytest.raises(ValueError, match="gradient mode"):
+            split_grad(bad)
+
+
+def test_digits_split_and_standardisation():
+    train_data, test_data = digits()
+    assert (len(train_data), len(test_data)) == (1400, 397)
+    assert abs(float(train_data.x.mean())) < 1e-5 and abs(float(train_data.x.std()) - 1) < 1e-4
+
+
+@pytest.mark.parametrize("depth", [8, 16])
+def test_untying_a_tied_tiny_net_is_exact_at_any_unrolling(depth):
+    torch.manual_seed(0)
+    tied = TinyODENet(8, stem="digits", zero_init=False, tied=True)
+    assert len(tied.residuals) == 1 and len(tied.steps()) == 8
+    with torch.no_grad():  # give the running statistics non-trivial values
+        tied.train()(torch.randn(64, 1, 8, 8))
+    tied.depth = depth
+    untied = untie_tiny(tied, depth)
+    assert len(untied.residuals) == depth and untied.residuals[0] is not untied.residuals[1]
+    x = torch.randn(16, 1, 8, 8)
+    with torch.no_grad():
+        assert torch.equal(tied.eval()(x), untied.eval()(x))
+
+
+def test_batch_statistics_accuracy_leaves_the_model_untouched():
+    _, test_data = digits()
+    net = build(RECIPE, 2, "euler", "backprop", seed=1)
+    before = copy.deepcopy(net.state_dict())
+    accuracy(net, test_data, 100, batch_stats=True)
+    assert all(torch.equal(before[k], v) for k, v in net.state_dict().items()) and net.training
+
+
+def test_recalibrated_statistics_are_the_plain_average_over_the_data():
+    train_data, _ = digits()
+    net = build(RECIPE, 2, "euler", "backprop", seed=1)
+    recalibrate_bn(net, train_data, 1400)  # one batch: the cumulative average is that batch's statistics
+    with torch.no_grad():
+        stem = net.conv(train_data.x)
+    assert torch.allclose(net.bn.running_mean, stem.mean(dim=(0, 2, 3)), atol=1e-5)
+    assert net.bn.momentum == 0.1
+
+
+def test_step_schedule_and_extra_metrics_survive_resume(tmp_path):
+    train_data, test_data = digits()
+    cfg = TrainConfig(epochs=3, batch_size=200, lr=0.1, schedule="step", milestones=(1, 2), gamma=0.5, seed=0)
+    extra = lambda model, test: {"calls": float(len(test))}  # noqa: E731
+    net = build(RECIPE, 2, "euler", "backprop", seed=1)
+    full = train(copy.deepcopy(net), train_data, test_data, cfg, progress=False, extra_metrics=extra)
+    assert [r["lr"] for r in full] == [0.1, 0.05, 0.025] and all(r["calls"] == 397 for r in full)
+    short = TrainConfig(**{**cfg.__dict__, "epochs": 2})
+    ckpt, csv = tmp_path / "ckpt.pt", tmp_path / "m.csv"
+    train(copy.deepcopy(net), train_data, test_data, short, checkpoint=ckpt, progress=False, extra_metrics=extra)
+    resumed = train(copy.deepcopy(net), train_data, test_data, cfg, checkpoint=ckpt, metrics_csv=csv,
+                    progress=False, extra_metrics=extra)
+    assert [r["train_loss"] for r in resumed] == [r["train_loss"] for r in full]
+    assert list(pd.read_csv(csv).calls) == [397.0] * 3
+
+
+def test_untie_and_finetune_trains_only_the_residual_functions():
+    data = (*digits(), None)
+    tied = build(RECIPE, 4, "euler", "backprop", seed=1, tied=True)
+    stem_before = copy.deepcopy(tied.conv.state_dict())
+    cfg = RECIPE.train_config(1, "cpu", epochs=1, lr=0.01, milestones=())
+    before, rows, untied = untie_and_finetune(tied, 8, RECIPE, cfg, data)
+    assert before["max_abs_output_gap"] == 0 and before["tied_eval"] == before["untied_eval"]
+    assert set(before) >= {"tied_eval_trained_depth", "tied_batch_stats", "untied_recalibrated"}
+    assert torch.equal(untied.conv.weight, stem_before["weight"]) and len(untied.residuals) == 8
+    assert not torch.equal(untied.residuals[0].conv1.weight, untied.residuals[7].conv1.weight)
+    assert len(rows) == 1 and "test_accuracy_batch_stats" in rows[0]
+
+
+def fake_summary(gap_update, gap_restore, heun_update):
+    rows = []
+    for depth, gu, gr, hu in zip((2, 4, 8), gap_update, gap_restore, heun_update):
+        for method in ("euler", "heun"):
+            rows.append(dict(depth=depth, method=method, grad="backprop", bn_recompute="none", error_best=1.0))
+        rows.append(dict(depth=depth, method="euler", grad="adjoint", bn_recompute="update", error_best=1 + gu))
+        rows.append(dict(depth=depth, method="euler", grad="adjoint", bn_recompute="restore", error_best=1 + gr))
+        rows.append(dict(depth=depth, method="heun", grad="adjoint", bn_recompute="update", error_best=hu))
+        rows.append(dict(depth=depth, method="heun", grad="adjoint", bn_recompute="restore", error_best=1.0))
+    return pd.DataFrame(rows)
+
+
+def test_depth_error_claims_pass_and_fail_on_their_conditions():
+    ref = pd.DataFrame(columns=["quantity", "value"])
+    good = claims.depth_error_claims(fake_summary([80, 40, 0.5], [3, 1, 0], [20, 1, 1.5]), "quick", ref, "best",
+                                     "update")
+    assert [c["passed"] for c in good] == [True] * 5
+    bad = claims.depth_error_claims(fake_summary([5, 40, 3], [4, 1, 0], [90, 1, 1.5]), "quick", ref, "best", "update")
+    passed = {c["claim"].split(" [")[0][:40]: c["passed"] for c in bad}
+    assert list(passed.values()) == [True, False, False, False, False]
+
+
+def test_summary_reads_runs_and_takes_best_and_last_epochs(tmp_path):
+    paths = []
+    for seed in (1, 2):
+        path = tmp_path / f"{seed}.csv"
+        pd.DataFrame({"epoch": [1, 2, 3], "test_accuracy": [0.5, 0.9, 0.8], "train_loss": [1, 0.5, 0.4],
+                      "diverged": False, "depth": 2, "method": "euler", "grad": "backprop", "bn_recompute": "none",
+                      "seed": seed}).to_csv(path, index=False)
+        paths.append(path)
+    s = summarize(read_runs(paths))
+    assert list(s.error_best.round(6)) == [10.0, 10.0] and list(s.error_last.round(6)) == [20.0, 20.0]
+    (tmp_path / "bad.csv").write_text("epoch,test_accuracy\n1,0.5\n")
+    with pytest.raises(ValueError, match="bad.csv"):
+        read_runs([tmp_path / "bad.csv"])
