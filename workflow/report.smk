@@ -4,6 +4,7 @@ PAPERS = {
     "relu_prime": RELU_PRIME_FIGURES,
     "uniform_accuracy": UA_FIGURES,
     "resnet_ode": RO_FIGURES,
+    "leaf": LEAF_FIGURES,
 }
 
 

@@ -394,7 +394,7 @@ rule ro_not_computed:
         reason=lambda w: RO_NOT_COMPUTED[w.ro_missing],
         note=RO_NOTE,
     script:
-        "../scripts/resnet_ode/not_computed.py"
+        "../scripts/not_computed.py"
 
 
 rule ro_claims:

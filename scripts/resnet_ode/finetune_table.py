@@ -4,11 +4,11 @@ ro_finetune_table)."""
 import pandas as pd
 
 from relurepro import jobs
-from relurepro.resnet_ode import figures
+from relurepro.plotting import table_page
 
 jobs.start(snakemake)
 table = pd.concat([pd.read_csv(path) for path in snakemake.input])[["dataset", "stage", "model", "bn_mode", "top1"]]
 table.to_csv(snakemake.output.csv, index=False)
 table.to_latex(snakemake.output.tex, index=False, float_format="%.2f")
-figures.table_page(table, "Refining tied models by untying + adjoint fine-tuning (top-1 test accuracy, %)",
-                   snakemake.params.note, snakemake.output.pdf, snakemake.output.png)
+table_page(table, "Refining tied models by untying + adjoint fine-tuning (top-1 test accuracy, %)",
+           snakemake.params.note, snakemake.output.pdf, snakemake.output.png)

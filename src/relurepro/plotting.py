@@ -9,6 +9,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
+import pandas as pd  # noqa: E402
 
 
 def figure_with_note(nrows: int, ncols: int, panel_w: float, panel_h: float, note: str, margins: dict | None = None,
@@ -25,12 +27,6 @@ def figure_with_note(nrows: int, ncols: int, panel_w: float, panel_h: float, not
     return fig, axes
 
 
-def save(fig, pdf: str, png: str) -> None:
-    fig.savefig(pdf)
-    fig.savefig(png, dpi=150)
-    plt.close(fig)
-
-
 def not_computed(title: str, reason: str, note: str, pdf: str, png: str) -> None:
     """A page that says the figure was not computed at this scale, and why; it shows no data."""
     fig, axes = figure_with_note(1, 1, 5.0, 2.0, note)
@@ -40,3 +36,28 @@ def not_computed(title: str, reason: str, note: str, pdf: str, png: str) -> None
     ax.text(0.5, 0.3, textwrap.fill(f"NOT COMPUTED at this scale: {reason}", 70), ha="center", va="center",
             fontsize=7, color="darkred")
     save(fig, pdf, png)
+
+
+def table_page(table: pd.DataFrame, title: str, note: str, pdf, png: str | None = None) -> None:
+    """A table drawn as a figure page (the CSV and LaTeX files carry the same numbers). `pdf` may be an open
+    PdfPages (one page of several; then no PNG)."""
+    fig, axes = figure_with_note(1, 1, 7.0, 0.4 + 0.25 * len(table), note)
+    ax = axes[0, 0]
+    ax.axis("off")
+    cells = [[f"{v:.2f}" if isinstance(v, float) else str(v) for v in row] for row in table.itertuples(index=False)]
+    grid = ax.table(cellText=cells, colLabels=list(table.columns), loc="center", cellLoc="center")
+    grid.auto_set_font_size(False)
+    grid.set_fontsize(6)
+    ax.set_title(title, fontsize=8)
+    save(fig, pdf, png)
+
+
+def save(fig, pdf, png: str | None = None) -> None:
+    """Write `fig` to a PDF path or an open PdfPages, and to a PNG when given; then close it."""
+    if isinstance(pdf, PdfPages):
+        pdf.savefig(fig)
+    else:
+        fig.savefig(pdf)
+    if png is not None:
+        fig.savefig(png, dpi=150)
+    plt.close(fig)

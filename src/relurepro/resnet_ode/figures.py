@@ -142,16 +142,3 @@ def training_curves(runs: list[tuple[str, pd.DataFrame, dict]], ylabel: str, tit
     ax.grid(True, which="major", lw=0.3)
     ax.legend(fontsize=6)
     save(fig, pdf, png)
-
-
-def table_page(table: pd.DataFrame, title: str, note: str, pdf: str, png: str) -> None:
-    """A table drawn as a figure page (the CSV and LaTeX files carry the same numbers)."""
-    fig, axes = figure_with_note(1, 1, 7.0, 0.4 + 0.25 * len(table), note)
-    ax = axes[0, 0]
-    ax.axis("off")
-    cells = [[f"{v:.2f}" if isinstance(v, float) else str(v) for v in row] for row in table.itertuples(index=False)]
-    grid = ax.table(cellText=cells, colLabels=list(table.columns), loc="center", cellLoc="center")
-    grid.auto_set_font_size(False)
-    grid.set_fontsize(6)
-    ax.set_title(title, fontsize=8)
-    save(fig, pdf, png)

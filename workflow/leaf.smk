@@ -1,0 +1,225 @@
+"""leaf: Bodyanskiy, Kostiuk, "Learnable Extended Activation Function for Deep Neural Networks" (2023)."""
+
+from relurepro.leaf.grid import CURVES, Run, runs as leaf_runs
+
+LEAF = SC["leaf"]
+LEAF_RUNS = leaf_runs(LEAF)
+LEAF_PAIRS = [
+    (net, ds) for net in LEAF["nets"] for ds in LEAF["datasets"] if LEAF["datasets"][ds]
+]
+LEAF_DATASETS = [ds for ds in ("f-mnist", "cifar10") if LEAF["datasets"].get(ds)]
+LEAF_TABLES = [
+    f"table_{group}_{net}"
+    for group in ("lin_un", "bou_fn")
+    for net in ("lenet5", "kerasnet")
+]
+LEAF_NOT_COMPUTED = {
+    f"table_{group}_{net}": f"{net} is not trained at this scale ({LEAF['not_computed_reason']})"
+    for group in ("lin_un", "bou_fn")
+    for net in ("lenet5", "kerasnet")
+    if net not in LEAF["nets"]
+}
+LEAF_FIGURES = {
+    fid: LEAF["deviations"]
+    for fid in (*LEAF_TABLES, "table_seeds", *CURVES, "af_shapes", "af_diff")
+}
+LEAF_NOTE = deviations_note(SCALE, LEAF["deviations"])
+
+
+wildcard_constraints:
+    net="lenet5|kerasnet",
+    ds="f-mnist|cifar10",
+    af="ReLU|SiLU|Tanh|Sigmoid",
+    type="base|ahaf|leaf",
+    opt="adam|rmsprop",
+    dspt="0|1",
+    p24sl="0|1",
+    group="lin_un|bou_fn",
+    curve="|".join(CURVES),
+    leaf_missing="|".join(LEAF_NOT_COMPUTED) or "none",
+
+
+rule leaf_train:
+    """One leaf run: network x dataset x activation x type x optimizer x procedure x seed, resumable."""
+    output:
+        stat=Run(
+            "{net}", "{ds}", "{af}", "{type}", "{opt}", "{dspt}", "{p24sl}", "{seed}"
+        ).path(),
+        params=Run(
+            "{net}", "{ds}", "{af}", "{type}", "{opt}", "{dspt}", "{p24sl}", "{seed}"
+        ).path("params.csv"),
+        shapes=Run(
+            "{net}", "{ds}", "{af}", "{type}", "{opt}", "{dspt}", "{p24sl}", "{seed}"
+        ).path("shapes.csv"),
+    log:
+        "logs/leaf/train/{net}_{ds}_{af}_{type}_{opt}_dspt{dspt}_p24sl{p24sl}_seed{seed}.log",
+    benchmark:
+        "benchmarks/leaf/train/{net}_{ds}_{af}_{type}_{opt}_dspt{dspt}_p24sl{p24sl}_seed{seed}.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=240,
+        gpu=GPU,
+    params:
+        leaf=LEAF,
+    script:
+        "../scripts/leaf/train.py"
+
+
+rule leaf_collect:
+    """Every run's epochs in one CSV, a summary row per run (best accuracy, 1-based epoch, epoch time), and the
+    learned-parameter statistics."""
+    input:
+        stats=[r.path() for r in LEAF_RUNS],
+        params=[r.path("params.csv") for r in LEAF_RUNS],
+    output:
+        epochs="results/leaf/epochs.csv",
+        summary="results/leaf/summary.csv",
+        params="results/leaf/params.csv",
+    log:
+        "logs/leaf/collect.log",
+    conda:
+        "../envs/torch.yaml"
+    script:
+        "../scripts/leaf/collect.py"
+
+
+rule leaf_table:
+    """Best test accuracy tables of one group (linear units or bounded functions) for one network."""
+    input:
+        "results/leaf/summary.csv",
+    output:
+        pdf="figures/leaf/table_{group}_{net}.pdf",
+        png="figures/leaf/table_{group}_{net}.png",
+        csvs=[
+            f"figures/leaf/tables/{{net}}_{ds}_summary_{{group}}_adam_stat_table.csv"
+            for ds in LEAF_DATASETS
+        ],
+        tex="figures/leaf/tables/{net}_all_summary_{group}_adam_stat_table.tex",
+    log:
+        "logs/leaf/table_{group}_{net}.log",
+    wildcard_constraints:
+        net="|".join(LEAF["nets"]),
+    conda:
+        "../envs/torch.yaml"
+    params:
+        datasets=LEAF_DATASETS,
+        seed=42,
+        note=LEAF_NOTE,
+    script:
+        "../scripts/leaf/tables.py"
+
+
+rule leaf_seeds_table:
+    """The multi-seed table: each seed's best accuracy, mean +- std, min and max per configuration."""
+    input:
+        "results/leaf/summary.csv",
+    output:
+        pdf="figures/leaf/table_seeds.pdf",
+        png="figures/leaf/table_seeds.png",
+        csv="figures/leaf/tables/table_seeds.csv",
+        tex="figures/leaf/tables/table_seeds.tex",
+    log:
+        "logs/leaf/table_seeds.log",
+    conda:
+        "../envs/torch.yaml"
+    params:
+        note=LEAF_NOTE,
+    script:
+        "../scripts/leaf/seeds_table.py"
+
+
+rule leaf_curves:
+    """Test accuracy and training loss per epoch, a page per (network, dataset); missing series listed."""
+    input:
+        "results/leaf/epochs.csv",
+    output:
+        pdf="figures/leaf/{curve}.pdf",
+        png="figures/leaf/{curve}.png",
+        missing="results/leaf/missing/{curve}.txt",
+    log:
+        "logs/leaf/{curve}.log",
+    conda:
+        "../envs/torch.yaml"
+    params:
+        pairs=LEAF_PAIRS,
+        note=LEAF_NOTE,
+    script:
+        "../scripts/leaf/curves.py"
+
+
+rule leaf_af_shapes:
+    """Learned activation shapes: base vs learned function of 5 random neurons per layer, a page per run."""
+    input:
+        [r.path("shapes.csv") for r in LEAF_RUNS if r.type != "base" and r.seed == 42],
+    output:
+        pdf="figures/leaf/af_shapes.pdf",
+        png="figures/leaf/af_shapes.png",
+        missing="results/leaf/missing/af_shapes.txt",
+    log:
+        "logs/leaf/af_shapes.log",
+    conda:
+        "../envs/torch.yaml"
+    params:
+        pairs=LEAF_PAIRS,
+        note=LEAF_NOTE,
+    script:
+        "../scripts/leaf/af_shapes.py"
+
+
+rule leaf_af_diff:
+    """Every AHAF/LEAF initialisation (and the hand-written SiLU/tanh) against its reference, per dtype."""
+    output:
+        pdf="figures/leaf/af_diff.pdf",
+        png="figures/leaf/af_diff.png",
+        csv="results/leaf/af_diff.csv",
+    log:
+        "logs/leaf/af_diff.log",
+    conda:
+        "../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        note=LEAF_NOTE,
+    script:
+        "../scripts/leaf/af_diff.py"
+
+
+rule leaf_not_computed:
+    """A leaf table this scale does not compute: a page that says so and why."""
+    output:
+        pdf="figures/leaf/{leaf_missing}.pdf",
+        png="figures/leaf/{leaf_missing}.png",
+    log:
+        "logs/leaf/{leaf_missing}.log",
+    conda:
+        "../envs/torch.yaml"
+    params:
+        title=lambda w: f"leaf/{w.leaf_missing}",
+        reason=lambda w: LEAF_NOT_COMPUTED[w.leaf_missing],
+        note=LEAF_NOTE,
+    script:
+        "../scripts/not_computed.py"
+
+
+rule leaf_claims:
+    """The paper's claims checked on this run (orderings, spec 1 and 5.2)."""
+    input:
+        summary="results/leaf/summary.csv",
+        params="results/leaf/params.csv",
+        af_diff="results/leaf/af_diff.csv",
+        reference="config/reference/leaf.csv",
+    output:
+        "results/leaf/claims.csv",
+    log:
+        "logs/leaf/claims.log",
+    conda:
+        "../envs/torch.yaml"
+    params:
+        scale=SCALE,
+    script:
+        "../scripts/leaf/claims.py"
