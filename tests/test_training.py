@@ -242,4 +242,4 @@ def test_bad_config_names_the_field():
     with pytest.raises(ValueError, match="optimizer"):
         TrainConfig(epochs=1, optimizer="rmsprop")
     with pytest.raises(ValueError, match="schedule"):
-        TrainConfig(epochs=1, schedule="step")
+        TrainConfig(epochs=1, schedule="linear")

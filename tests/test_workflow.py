@@ -104,6 +104,20 @@ def test_paper_dry_run_lists_every_resnet_ode_run_on_gpu(workdir):
     assert "depth~32/method~heun/grad~adjoint_update/seed~1/model.pt" in grad_block
 
 
+def test_paper_dry_run_lists_every_leaf_run(workdir):
+    proc = snakemake(workdir, "-n", "figures/leaf/all", "--config", "scale=paper", "device=cuda")
+    runs = set(re.findall(r"results/leaf/train/net~(\w+)/ds~([\w-]+)/af~(\w+)/type~(\w+)/opt~(\w+)/dspt~(\d)"
+                          r"/p24sl~(\d)/seed~(\d+)/stat.csv", proc.stdout))
+    # The 148 README runs and the 36 the original figures need besides (spec 3.0).
+    assert len(runs) == 184 and job_counts(proc.stdout)["leaf_train"] == 184
+    assert sum(r[5] == "1" for r in runs) == 56  # DSPT runs (about twice the compute)
+    assert {r[7] for r in runs} == {"42", "100", "128", "1999", "7823"}
+    assert ("kerasnet", "cifar10", "ReLU", "leaf", "rmsprop", "0", "1", "42") in runs
+    blocks = re.findall(r"rule leaf_train:.*?resources: ([^\n]*)", proc.stdout, re.S)
+    assert blocks and all("gpu=1" in b for b in blocks)
+    assert "leaf_not_computed" not in job_counts(proc.stdout)
+
+
 @pytest.mark.parametrize("override,key", [("foo=1", "foo"), ("threads=abc", "threads"), ("scale=huge", "scale"),
                                           ("device=gpu", "device")])
 def test_bad_config_fails_before_any_job_naming_the_key(workdir, override, key):
