@@ -98,37 +98,34 @@ def _set_trainable(params, flag: bool) -> None:
         p.requires_grad_(flag)
 
 
+def _update(model: nn.Module, x, y, optimizers, loss_fn) -> float:
+    """Forward, backward and a step of `optimizers` (skipped on a non-finite loss, which the caller records)."""
+    loss = loss_fn(model(x), y)
+    for opt in optimizers:
+        opt.zero_grad(set_to_none=True)
+    if torch.isfinite(loss):
+        loss.backward()
+        for opt in optimizers:
+            opt.step()
+    return loss.item()
+
+
 def train_step(model: nn.Module, x: torch.Tensor, y: torch.Tensor, optimizers: list[torch.optim.Optimizer],
                dspt: bool, loss_fn=nn.functional.cross_entropy) -> float:
     """One minibatch; returns the loss of the last pass. DSPT: stage 1 updates only the activation parameters,
     stage 2 (a new forward with the updated activations) only the weights."""
     if not dspt or len(optimizers) == 1:
-        loss = loss_fn(model(x), y)
-        for opt in optimizers:
-            opt.zero_grad(set_to_none=True)
-        if torch.isfinite(loss):
-            loss.backward()
-            for opt in optimizers:
-                opt.step()
-        return loss.item()
+        return _update(model, x, y, optimizers, loss_fn)
     activation_opt, weight_opt = optimizers
     aaf = [p for g in activation_opt.param_groups for p in g["params"]]
     weights = [p for g in weight_opt.param_groups for p in g["params"]]
     _set_trainable(weights, False)
-    loss = loss_fn(model(x), y)
-    activation_opt.zero_grad(set_to_none=True)
-    if torch.isfinite(loss):
-        loss.backward()
-        activation_opt.step()
+    _update(model, x, y, [activation_opt], loss_fn)
     _set_trainable(weights, True)
     _set_trainable(aaf, False)
-    loss = loss_fn(model(x), y)
-    weight_opt.zero_grad(set_to_none=True)
-    if torch.isfinite(loss):
-        loss.backward()
-        weight_opt.step()
+    loss = _update(model, x, y, [weight_opt], loss_fn)
     _set_trainable(aaf, True)
-    return loss.item()
+    return loss
 
 
 @torch.no_grad()
