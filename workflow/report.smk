@@ -5,6 +5,7 @@ PAPERS = {
     "uniform_accuracy": UA_FIGURES,
     "resnet_ode": RO_FIGURES,
     "leaf": LEAF_FIGURES,
+    "constnet": CN_FIGURES,
 }
 
 

@@ -60,11 +60,13 @@ def build_net(spec: JobSpec, bn: bool, alpha: float, dropout: float, in_shape: t
     return net
 
 
-def random_crop_flip(x: torch.Tensor, generator: torch.Generator, padding: int = 4) -> torch.Tensor:
-    """RandomCrop(H, padding) with zero fill + RandomHorizontalFlip, per sample, from `generator` only."""
+def random_crop_flip(x: torch.Tensor, generator: torch.Generator, padding: int = 4,
+                     pad_mode: str = "constant") -> torch.Tensor:
+    """RandomCrop(H, padding) with zero fill (or `pad_mode="reflect"`) + RandomHorizontalFlip, per sample, from
+    `generator` only."""
     n, _, h, w = x.shape
     dev = x.device
-    padded = F.pad(x, (padding, padding, padding, padding))
+    padded = F.pad(x, (padding, padding, padding, padding), mode=pad_mode)
     oy = torch.randint(0, 2 * padding + 1, (n,), generator=generator, device=dev)
     ox = torch.randint(0, 2 * padding + 1, (n,), generator=generator, device=dev)
     rows = (oy[:, None] + torch.arange(h, device=dev))[:, :, None]

@@ -1,0 +1,44 @@
+"""One constnet figure or table (rule cn_figure); every figure also writes the numbers it shows as CSV."""
+
+import pandas as pd
+
+from relurepro import jobs
+from relurepro.constnet import figures
+from relurepro.constnet.model import ConstNet
+
+jobs.start(snakemake)
+fid, note, out = snakemake.wildcards.cn_fig, snakemake.params.note, snakemake.output
+metrics = pd.read_csv(snakemake.input.metrics)
+constnet, leakynet = metrics[metrics.kind == "constnet"], metrics[metrics.kind == "leakynet"]
+if fid == "acc_curves":
+    figures.acc_curves(constnet, note, out.pdf, out.png)
+    constnet[["name", "seed", "epoch", "train_loss", "train_acc", "test_loss", "test_acc"]].to_csv(out.csv, index=False)
+elif fid in ("acc_table", "leakynet_table"):
+    table = figures.final_table(constnet if fid == "acc_table" else leakynet)
+    table.to_csv(out.csv, index=False)
+    title = "ConstNet arms" if fid == "acc_table" else "LeakyNet init strings"
+    figures.table_page(table, f"{title}: test accuracy (best and final epoch)", note, out.pdf, out.png)
+elif fid == "symmetry_deviation":
+    figures.symmetry(metrics, note, out.pdf, out.png)
+    metrics[["kind", "name", "seed", "epoch", "symmetry_deviation", "distinct_channels"]].to_csv(out.csv, index=False)
+elif fid == "weight_corr":
+    corr = pd.read_csv(snakemake.input.correlations)
+    figures.weight_corr(corr, note, out.pdf, out.png)
+    corr.to_csv(out.csv, index=False)
+elif fid == "diversity":
+    figures.diversity(metrics, note, out.pdf, out.png)
+    metrics[["kind", "name", "seed", "epoch", "diversity"]].to_csv(out.csv, index=False)
+elif fid == "time_to_break":
+    table = figures.time_to_break(metrics)
+    table.to_csv(out.csv, index=False)
+    figures.table_page(table, "Epoch after which test accuracy stays above 50 % for more than 3 epochs (-1: never)",
+                       note, out.pdf, out.png)
+elif fid == "architecture":
+    n = snakemake.params.net
+    model = ConstNet(n["depth"], n["widen"], pool=n["pool"])
+    lines = [f"ConstNet depth {n['depth']}, widen {n['widen']}: "
+             f"{sum(p.numel() for p in model.parameters()):,} parameters", ""]
+    lines += [f"{name}: {type(m).__name__} {tuple(m.weight.shape)}" for name, m in model.named_modules()
+              if hasattr(m, "weight") and m.weight is not None]
+    pd.DataFrame({"line": lines}).to_csv(out.csv, index=False)
+    figures.architecture(lines, note, out.pdf, out.png)

@@ -1,0 +1,115 @@
+"""constnet figures (spec 3): accuracy curves and tables of the arms, symmetry deviation, weight correlations,
+diversity, the LeakyNet table, time to break symmetry and a schematic of the architecture."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from relurepro.plotting import figure_with_note, save, table_page
+
+
+def acc_curves(metrics: pd.DataFrame, note: str, pdf: str, png: str) -> None:
+    fig, axes = figure_with_note(1, 1, 5.0, 3.2, note)
+    ax = axes[0, 0]
+    for name, g in metrics.groupby("name", sort=False):
+        mean = g.groupby("epoch").test_acc.mean() * 100
+        ax.plot(mean.index, mean.values, lw=1.5, label=f"{name} ({g.seed.nunique()} seed(s))")
+    ax.axhline(10, color="grey", ls=":", lw=0.8, label="chance")
+    ax.set(xlabel="epoch", ylabel="test top-1 (%)")
+    ax.grid(True, lw=0.3)
+    ax.legend(fontsize=6)
+    save(fig, pdf, png)
+
+
+def final_table(metrics: pd.DataFrame) -> pd.DataFrame:
+    """Per run name: best and final test accuracy (%), mean and std over seeds, and the final symmetry state."""
+    rows = []
+    for name, g in metrics.groupby("name", sort=False):
+        per_seed = g.groupby("seed").agg(best=("test_acc", "max"), final=("test_acc", "last"),
+                                         deviation=("symmetry_deviation", "last"),
+                                         distinct=("distinct_channels", "last"))
+        rows.append({"run": name, "seeds": len(per_seed), "best %": 100 * per_seed.best.mean(),
+                     "best std": 100 * per_seed.best.std() if len(per_seed) > 1 else float("nan"),
+                     "final %": 100 * per_seed.final.mean(), "final deviation": per_seed.deviation.max(),
+                     "distinct final channels": int(per_seed.distinct.max())})
+    return pd.DataFrame(rows)
+
+
+def symmetry(metrics: pd.DataFrame, note: str, pdf: str, png: str) -> None:
+    """log10 relative channel deviation per epoch (exact zeros drawn on the floor line) and distinct channels."""
+    fig, axes = figure_with_note(1, 2, 3.6, 3.0, note)
+    floor = -12
+    for (kind, name, seed), g in metrics.groupby(["kind", "name", "seed"], sort=False):
+        dev = g.symmetry_deviation.to_numpy(float)
+        y = np.where(dev > 0, np.log10(np.maximum(dev, 1e-300)), floor)
+        line, = axes[0, 0].plot(g.epoch, y, lw=1, label=f"{name} s{seed}")
+        zero = dev == 0
+        axes[0, 0].plot(g.epoch[zero], y[zero], "o", ms=2, color=line.get_color())
+        axes[0, 1].plot(g.epoch, g.distinct_channels, lw=1, color=line.get_color())
+    axes[0, 0].axhline(floor, color="k", lw=0.5)
+    axes[0, 0].set(xlabel="epoch", ylabel="log10 relative channel deviation", title=f"dots at {floor}: exactly 0")
+    axes[0, 1].set(xlabel="epoch", ylabel="distinct final channels (probe batch)", yscale="log")
+    axes[0, 0].legend(fontsize=4)
+    save(fig, pdf, png)
+
+
+def weight_corr(corr: pd.DataFrame, note: str, pdf: str, png: str) -> None:
+    """-ln|c| per layer and epoch, forward and backward correlations, a row per run (first seed)."""
+    runs = list(dict.fromkeys(zip(corr.kind, corr.name)))
+    fig, axes = figure_with_note(len(runs), 2, 3.2, 2.2, note)
+    for i, (kind, name) in enumerate(runs):
+        g = corr[(corr.kind == kind) & (corr.name == name)]
+        g = g[g.seed == g.seed.min()]
+        for j, direction in enumerate(("forward", "backward")):
+            ax = axes[i, j]
+            for layer, t in g[g.kind_corr == direction].groupby("layer", sort=False):
+                ax.plot(t.epoch, t.neg_log_abs_c.clip(upper=30), lw=0.8, label=layer)
+            ax.set(xlabel="epoch", ylabel="-ln|c|", title=f"{name}: {direction}")
+            ax.title.set_fontsize(6)
+        axes[i, 1].legend(fontsize=3, ncol=2)
+    save(fig, pdf, png)
+
+
+def diversity(metrics: pd.DataFrame, note: str, pdf: str, png: str) -> None:
+    """Diversity = sum over layers of ln sqrt(1 - c_backward^2); -inf (a fully correlated layer) drawn as a cross
+    at the bottom."""
+    fig, axes = figure_with_note(1, 1, 4.5, 3.0, note)
+    ax = axes[0, 0]
+    finite = metrics.diversity[np.isfinite(metrics.diversity)]
+    bottom = (finite.min() if len(finite) else 0) - 1
+    for (name, seed), g in metrics.groupby(["name", "seed"], sort=False):
+        d = g.diversity.to_numpy(float)
+        line, = ax.plot(g.epoch, np.where(np.isfinite(d), d, np.nan), lw=1, label=f"{name} s{seed}")
+        ax.plot(g.epoch[~np.isfinite(d)], np.full((~np.isfinite(d)).sum(), bottom), "x", ms=3,
+                color=line.get_color())
+    ax.set(xlabel="epoch", ylabel="Diversity", title=f"x at {bottom:.1f}: -inf (a layer with |c| = 1)")
+    ax.legend(fontsize=4)
+    save(fig, pdf, png)
+
+
+def time_to_break(metrics: pd.DataFrame, threshold: float = 0.5, patience: int = 3) -> pd.DataFrame:
+    """The original's --symmetry_break rule: the first epoch after which test accuracy stays above `threshold`
+    for more than `patience` epochs (-1: never)."""
+    rows = []
+    for (kind, name, seed), g in metrics.groupby(["kind", "name", "seed"], sort=False):
+        above, epoch = 0, -1
+        for e, acc in zip(g.epoch, g.test_acc):
+            above = above + 1 if acc > threshold else 0
+            if above > patience:
+                epoch = int(e) - patience
+                break
+        rows.append({"kind": kind, "run": name, "seed": seed, "epoch": epoch})
+    return pd.DataFrame(rows)
+
+
+def architecture(lines: list[str], note: str, pdf: str, png: str) -> None:
+    fig, axes = figure_with_note(1, 1, 6.0, 0.16 * len(lines) + 0.4, note)
+    ax = axes[0, 0]
+    ax.axis("off")
+    ax.text(0, 1, "\n".join(lines), family="monospace", fontsize=5, va="top")
+    save(fig, pdf, png)
+
+
+__all__ = ["acc_curves", "final_table", "symmetry", "weight_corr", "diversity", "time_to_break", "architecture",
+           "table_page"]
