@@ -19,7 +19,8 @@ RECIPE = TinyRecipe(dataset="digits", epochs=2, batch=64, lr=0.1, momentum=0.9, 
 
 
 def running_means(net):
-    return torch.cat([m.running_mean for f in net.residuals for m in f.modules() if isinstance(m, torch.nn.BatchNorm2d)])
+    return torch.cat([m.running_mean for f in net.residuals for m in f.modules()
+                      if isinstance(m, torch.nn.BatchNorm2d)])
 
 
 def one_step(bn_recompute, method="euler"):

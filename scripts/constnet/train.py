@@ -21,9 +21,11 @@ train_data, test_data, transform = load(p.data, snakemake.config["data_root"], p
 model = build_model(p.kind, arm, p.net, in_channels=train_data.x.shape[1])
 recipe = ConstRecipe(epochs=p.schedule["epochs"], batch=p.schedule["batch"], lr=p.schedule["lr"],
                      schedule=p.schedule["kind"], breaker=arm["breaker"], chunks=arm.get("chunks", 8), seed=seed,
-                     device=mode["device"])
+                     expect_symmetric=p.kind == "constnet" and arm["init"] == "const" and arm["breaker"] == "det"
+                     and arm["droprate"] == 0, device=mode["device"])
 out = Path(snakemake.output.metrics)
-rows, corr = train(model, train_data, test_data, recipe, transform=transform, checkpoint=out.parent / "checkpoint.pt",
+rows, corr = train(model, train_data, test_data, recipe, transform=transform,
+                   checkpoint=jobs.checkpoint_for(snakemake, out.parent),
                    desc=f"{p.kind} {w.name} seed {seed}")
 record = {"kind": p.kind, "name": w.name, "seed": seed, "data": p.data, **{f"arm_{k}": v for k, v in arm.items()},
           **{f"numerics_{k}": v for k, v in numerics.items()}, "device": mode["device"]}

@@ -23,7 +23,7 @@ recipe = LeafRecipe(epochs=c["epochs"], batch=c["batch"], opt=w.opt, dspt=bool(i
                     p24sl=bool(int(w.p24sl)), augment=c["augment"], shuffle=c["train_shuffle"],
                     aaf_lr_scale=c["aaf_lr_scale"], seed=seed, device=mode["device"])
 out = Path(snakemake.output.stat)
-rows = train(net, train_data, test_data, recipe, checkpoint=out.parent / "checkpoint.pt",
+rows = train(net, train_data, test_data, recipe, checkpoint=jobs.checkpoint_for(snakemake, out.parent),
              desc=f"{w.net} {w.ds} {w.af} {w.type} {w.opt} dspt {w.dspt} p24sl {w.p24sl} seed {seed}")
 record = dict(net=w.net, ds=w.ds, data=c["datasets"][w.ds], af=w.af, type=w.type, opt=w.opt, dspt=int(w.dspt),
               p24sl=int(w.p24sl), seed=seed, batch=recipe.batch, augment=recipe.augment,

@@ -35,7 +35,8 @@ cfg = TrainConfig(epochs=c["epochs"], batch_size=c["batch"], lr=c["lr"], momentu
                   weight_decay=c["weight_decay"], schedule="step", milestones=tuple(c["milestones"]), seed=c["seed"],
                   test_batch_size=b, device=device)
 out = Path(snakemake.output.table)
-rows = train(untied, train_data, test_data, cfg, checkpoint=out.parent / "cifar10_checkpoint.pt", transform=transform,
+rows = train(untied, train_data, test_data, cfg, checkpoint=jobs.checkpoint_for(snakemake, out.parent),
+             transform=transform,
              extra_metrics=batch_stats_metrics(b), desc="finetune cifar")
 blocks = "/".join(map(str, c["counts"]))
 table = pd.DataFrame([

@@ -20,7 +20,7 @@ model = tied_resnet(10, c["n_layers"])
 train_data, test_data, transform = load("cifar10", snakemake.config["data_root"])
 out = Path(snakemake.output.metrics)
 rows = train(model, train_data, test_data, cifar_tied_config(c, c["seed"], mode["device"]),
-             checkpoint=out.parent / "checkpoint.pt", transform=transform,
+             checkpoint=jobs.checkpoint_for(snakemake, out.parent), transform=transform,
              extra_metrics=batch_stats_metrics(c["test_batch"]), desc="tied cifar")
 pd.DataFrame(rows).assign(n_layers=c["n_layers"], seed=c["seed"], dataset="cifar10", bn="shared",
                           device=mode["device"]).to_csv(out, index=False)

@@ -20,7 +20,8 @@ data = load(recipe.dataset, snakemake.config["data_root"])
 cfg = recipe.train_config(tied_cfg["seed"], mode["device"], epochs=c["epochs"], lr=c["lr"],
                           milestones=tuple(c["milestones"]))
 out = Path(snakemake.output.table)
-before, rows, _ = untie_and_finetune(tied, c["depth"], recipe, cfg, data, checkpoint=out.parent / "checkpoint.pt")
+before, rows, _ = untie_and_finetune(tied, c["depth"], recipe, cfg, data,
+                                     checkpoint=jobs.checkpoint_for(snakemake, out.parent))
 last = rows[-1]
 table = pd.DataFrame([
     {"dataset": recipe.dataset, "stage": "before", "model": f"tied N={saved['config']['depth']}",

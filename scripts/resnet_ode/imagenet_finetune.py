@@ -32,7 +32,7 @@ for name, model in (("tied", tied), ("unrolled", unrolled)):
     model.cpu()
 logging.info("before fine-tuning: %s", before)
 out = Path(snakemake.output.table)
-rows = train_imagenet(untied, p.imagenet_dir, cfg, checkpoint=out.parent / "imagenet_checkpoint.pt",
+rows = train_imagenet(untied, p.imagenet_dir, cfg, checkpoint=jobs.checkpoint_for(snakemake, out.parent),
                       on_epoch=lambda row: logging.info("epoch %s", row))
 blocks = "/".join(map(str, c["counts"]))
 table = pd.DataFrame([

@@ -28,7 +28,7 @@ cfg = ImageNetConfig(epochs=c["epochs"], batch_size=c["batch"], lr=c["lr"], mome
                      workers=c["workers"], seed=c["seed"], device=mode["device"])
 out = Path(snakemake.output.metrics)
 # One checkpoint per run (the original shared one name between runs, B2), kept outside the declared outputs.
-rows = train_imagenet(model, p.imagenet_dir, cfg, checkpoint=out.parent / "checkpoint.pt",
+rows = train_imagenet(model, p.imagenet_dir, cfg, checkpoint=jobs.checkpoint_for(snakemake, out.parent),
                       on_epoch=lambda row: logging.info("epoch %s", row))
 pd.DataFrame(rows, columns=list(COLUMNS)).assign(
     run=run, device=mode["device"], **{f"cfg_{k}": v for k, v in asdict(cfg).items() if k != "device"}

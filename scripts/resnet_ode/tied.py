@@ -16,7 +16,8 @@ recipe = TinyRecipe.from_config(snakemake.params.recipe)
 net = build(recipe, c["depth"], "euler", "backprop", c["seed"], tied=True)
 out = Path(snakemake.output.metrics)
 cfg = recipe.train_config(c["seed"], mode["device"], epochs=c["epochs"], milestones=())
-rows = train_run(net, cfg, load(recipe.dataset, snakemake.config["data_root"]), checkpoint=out.parent / "checkpoint.pt",
+rows = train_run(net, cfg, load(recipe.dataset, snakemake.config["data_root"]),
+                 checkpoint=jobs.checkpoint_for(snakemake, out.parent),
                  extra_metrics=batch_stats_metrics(recipe.test_batch), desc=f"tied depth {c['depth']}")
 pd.DataFrame(rows).assign(depth=c["depth"], seed=c["seed"], dataset=recipe.dataset, bn="shared",
                           device=mode["device"]).to_csv(out, index=False)

@@ -1,7 +1,6 @@
 """Every tiny training run in one CSV, and per run the test error at the best and the last epoch (rule
 ro_tiny_collect; Figure 3c's metric is the best epoch, switch S5)."""
 
-import pandas as pd
 
 from relurepro import jobs
 from relurepro.resnet_ode.aggregate import read_runs, summarize

@@ -18,7 +18,8 @@ net = build(recipe, depth, w.method, grad, seed, bn_recompute=bn_recompute)
 data = load(recipe.dataset, snakemake.config["data_root"])
 out = Path(snakemake.output.metrics)
 # The checkpoint is not a declared output: it survives a killed job, and the rerun resumes from it.
-rows = train_run(net, recipe.train_config(seed, mode["device"]), data, checkpoint=out.parent / "checkpoint.pt",
+rows = train_run(net, recipe.train_config(seed, mode["device"]), data,
+                 checkpoint=jobs.checkpoint_for(snakemake, out.parent),
                  desc=f"depth {depth} {w.method} {w.grad} seed {seed}")
 table = pd.DataFrame(rows).assign(depth=depth, method=w.method, grad=grad, bn_recompute=bn_recompute, seed=seed,
                                   dataset=recipe.dataset, init=recipe.init, zero_init=recipe.zero_init,

@@ -23,3 +23,21 @@ def start(snakemake, *, strict: bool = True) -> dict:
     mode["device"] = str(numerics.resolve_device(config.get("device", "auto")))
     logging.info("rule %s wildcards %s numerics %s", snakemake.rule, dict(snakemake.wildcards), mode)
     return mode
+
+
+def checkpoint_for(snakemake, directory):
+    """The resume checkpoint of this job: named by a hash of its parameters, wildcards and input files' contents,
+    so a run of another configuration writing to the same place (another scale, changed settings, a retrained
+    upstream model) never resumes from it."""
+    import hashlib
+    import json
+    from pathlib import Path
+
+    digest = hashlib.sha256(json.dumps({"params": dict(snakemake.params.items()),
+                                        "wildcards": dict(snakemake.wildcards.items())},
+                                       sort_keys=True, default=str).encode())
+    for path in snakemake.input:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    return Path(directory) / f"checkpoint-{digest.hexdigest()[:12]}.pt"

@@ -27,8 +27,10 @@ def claims(metrics: pd.DataFrame, correlations: pd.DataFrame, reference: pd.Data
     det = const[const.name == DET]
     if len(det):
         dev, distinct = det.symmetry_deviation.max(), det.distinct_channels.max()
-        rows.append(claim("C2: without a symmetry breaker ConstNet stays exactly symmetric (every epoch)", "symmetry_deviation",
-                          f"max relative channel deviation {dev:.3g}, at most {int(distinct)} distinct final channel(s)",
+        rows.append(claim("C2: without a symmetry breaker ConstNet stays exactly symmetric (every epoch)",
+                          "symmetry_deviation",
+                          f"max relative channel deviation {dev:.3g}, at most {int(distinct)} distinct final "
+                          "channel(s)",
                           _ref(reference, "det_symmetry"), "deviation == 0 and 1 distinct channel",
                           dev == 0 and distinct == 1))
         final = _final(metrics, "constnet")
@@ -41,7 +43,8 @@ def claims(metrics: pd.DataFrame, correlations: pd.DataFrame, reference: pd.Data
         det_c = c[c.name == DET]
         rows.append(claim("C6: weight correlations stay 1 on the symmetric manifold (deterministic arm)", "weight_corr",
                           f"min |c| {det_c.c.abs().min():.6f} over {det_c.layer.nunique()} layers and all epochs",
-                          "c = 1 at ConstNet init (spec 2.9)", "every |c| >= 1 - 1e-9", bool((det_c.c.abs() >= 1 - 1e-9).all())))
+                          "c = 1 at ConstNet init (spec 2.9)", "every |c| >= 1 - 1e-9",
+                          bool((det_c.c.abs() >= 1 - 1e-9).all())))
         last = c[(c.name != DET) & (c.epoch == c.epoch.max()) & (c.kind_corr == "forward")]
         share = last.groupby("name").apply(lambda g: (g.c.abs() < 0.99).mean(), include_groups=False)
         rows.append(claim("C6: correlations leave 1 once symmetry breaks (share of layers with forward |c| < 0.99 at "

@@ -76,7 +76,8 @@ def drift_claims(params: pd.DataFrame) -> list[dict]:
     for (net, ds), g in p1.groupby(["net", "ds"]):
         share = g["frac_abs_gt_0.1"].max()
         rows.append(claim(f"C3: LEAF-as-Sigmoid's p1 moves off 0 towards a SiLU-like shape ({net}, {ds})", "af_shapes",
-                          "; ".join(f"{r.layer}: mean p1 {r['mean']:.3f}, |p1| > 0.1 for {100 * r['frac_abs_gt_0.1']:.0f} %"
+                          "; ".join(f"{r.layer}: mean p1 {r['mean']:.3f}, |p1| > 0.1 for "
+                                    f"{100 * r['frac_abs_gt_0.1']:.0f} %"
                                     for _, r in g.iterrows()),
                           "spec 5.2 (2-core CPU): mean p1 0.03-0.10, 26 % of neurons |p1| > 0.1",
                           "some layer with >= 5 % of neurons |p1| > 0.1", share >= 0.05))

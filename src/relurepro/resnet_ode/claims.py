@@ -128,7 +128,8 @@ def failure_claims(runs: pd.DataFrame, depth: int, primary_bn: str) -> list[dict
     others = "; ".join(f"{bn}: {e:.1f} %" for bn, e in adj.items() if bn != primary_bn)
     return [claim(f"C5 (stand-in): the adjoint trains markedly worse than backprop at N = {depth} "
                   f"[BN recompute: {primary_bn}]", "adjoint_failure_imagenet",
-                  f"final test error {adj[primary_bn]:.1f} % vs {bp:.1f} %" + (f" (adjoint {others})" if others else ""),
+                  f"final test error {adj[primary_bn]:.1f} % vs {bp:.1f} %"
+                  + (f" (adjoint {others})" if others else ""),
                   "n/a (Figure 3b values unknown)", "adjoint >= backprop + 5 points", adj[primary_bn] >= bp + 5)]
 
 

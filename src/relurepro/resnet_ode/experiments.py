@@ -34,8 +34,9 @@ def memory_rows(depths: list[int], d: int = 500, batch: int = 500, method: str =
 
 def reconstruction_rows(depths: list[int], x: torch.Tensor, method: str = "euler", seed: int = 0) -> list[dict]:
     """Relative error of the input rebuilt by the reverse pass, for i.i.d. random residual functions of the tiny
-    net (digits stem for 1-channel images, CIFAR stem for 3-channel ones) applied after its stem, batch norm on batch statistics (train mode, as a training step sees it;
-    eval mode with fresh running statistics would make the branches near zero and the errors ~40x smaller)."""
+    net (digits stem for 1-channel images, CIFAR stem for 3-channel ones) applied after its stem, batch norm on
+    batch statistics (train mode, as a training step sees it; eval mode with fresh running statistics would make
+    the branches near zero and the errors ~40x smaller)."""
     rows = []
     for n in depths:
         torch.manual_seed(seed)

@@ -6,7 +6,7 @@ CIFAR-10 runs train through `relurepro.training.train` (tensor-resident data, cr
 
 from __future__ import annotations
 
-from relurepro.resnet_ode.resnets import ODEResNet, tied_resnet, untie
+from relurepro.resnet_ode.resnets import ODEResNet, untie
 from relurepro.training import TrainConfig
 
 RESNET101_LAYERS = (3, 4, 23, 3)
