@@ -118,6 +118,20 @@ def test_paper_dry_run_lists_every_leaf_run(workdir):
     assert "leaf_not_computed" not in job_counts(proc.stdout)
 
 
+def test_paper_dry_run_lists_the_constnet_runs(workdir):
+    proc = snakemake(workdir, "-n", "figures/constnet/all", "--config", "scale=paper", "device=cuda")
+    runs = set(re.findall(r"results/constnet/(\w+)/([\w]+)/seed~(\d+)/metrics.csv", proc.stdout))
+    # The README's five ConstNet runs and the LeakyNet script's seven init strings.
+    assert {r[1] for r in runs if r[0] == "constnet"} == {"constnet", "constnet_he", "constnet_deterministic",
+                                                         "constnet_cuda_dropout", "constnet_dropout"}
+    assert {r[1] for r in runs if r[0] == "leakynet"} == {"h_hhhh_hhhh_hhhh", "i_iiii_iiii_iiii", "1_iiii_iiii_iiii",
+                                                         "1_iiii_11ii_iiii", "1_iiii_1111_iiii", "1_ii11_ii11_ii11",
+                                                         "1_1111_1111_1111"}
+    assert job_counts(proc.stdout)["cn_run"] == 12
+    blocks = re.findall(r"rule cn_run:.*?resources: ([^\n]*)", proc.stdout, re.S)
+    assert blocks and all("gpu=1" in b for b in blocks)
+
+
 @pytest.mark.parametrize("override,key", [("foo=1", "foo"), ("threads=abc", "threads"), ("scale=huge", "scale"),
                                           ("device=gpu", "device")])
 def test_bad_config_fails_before_any_job_naming_the_key(workdir, override, key):

@@ -1,0 +1,107 @@
+"""ConstNet, its symmetry breakers and training diagnostics."""
+
+import pandas as pd
+import pytest
+import torch
+
+from relurepro.constnet import claims, figures
+from relurepro.constnet.correlations import symmetry_deviation
+from relurepro.constnet.data import digits
+from relurepro.constnet.model import ConstNet
+from relurepro.constnet.symmetry import configure, reordered_sum
+from relurepro.constnet.training import ConstRecipe, lr_at, train
+
+
+@pytest.fixture
+def cpu_symmetric():
+    """The det arm's CPU settings, restored afterwards for the other tests."""
+    state = (torch.backends.mkldnn.enabled, torch.get_num_threads(), torch.are_deterministic_algorithms_enabled())
+    configure("det", torch.device("cpu"))
+    yield
+    torch.backends.mkldnn.enabled = state[0]
+    torch.set_num_threads(state[1])
+    torch.use_deterministic_algorithms(state[2])
+
+
+def test_constnet_matches_the_original_sizes_and_starts_as_one_feature():
+    assert sum(p.numel() for p in ConstNet().parameters()) == 17_115_354  # + 36 unused Fixup scalars = 17,115,390
+    net = ConstNet(10, 2, 3, pool="global")
+    x = torch.randn(4, 3, 8, 8)
+    feats = net.features(x)
+    assert torch.equal(feats, feats[:, :1].expand_as(feats)) and torch.equal(net(x), torch.zeros(4, 10))
+    assert symmetry_deviation(net) == 0
+    with pytest.raises(ValueError, match="3n \\+ 4"):
+        ConstNet(depth=12)
+
+
+def test_camera_ready_schedule_and_its_proportional_version():
+    paper = ConstRecipe(epochs=300)
+    assert [lr_at(e, paper) for e in (159, 160, 220, 260)] == pytest.approx([0.03, 0.006, 0.0012, 0.00024])
+    short = ConstRecipe(epochs=40, schedule="proportional")
+    assert [lr_at(e, short) for e in (20, 21, 29, 35)] == pytest.approx([0.03, 0.006, 0.0012, 0.00024])
+
+
+def test_reordered_sum_is_a_sum_in_another_order():
+    g = torch.Generator().manual_seed(0)
+    chunks = torch.randn(8, 1000)
+    total = reordered_sum(chunks, g)
+    assert torch.allclose(total, chunks.sum(0), atol=1e-5)
+    assert not torch.equal(total, reordered_sum(chunks, g)) or not torch.equal(total, chunks.sum(0))
+
+
+@pytest.mark.parametrize("breaker,symmetric", [("det", True), ("ulp", False), ("reorder", False)])
+def test_only_a_symmetry_breaker_leaves_the_symmetric_manifold(cpu_symmetric, breaker, symmetric):
+    train_data, test_data = digits()
+    torch.manual_seed(0)
+    net = ConstNet(7, 1, 1, pool="global")
+    recipe = ConstRecipe(epochs=2, batch=64, schedule="proportional", breaker=breaker, chunks=4,
+                         expect_symmetric=symmetric)
+    rows, corr = train(net, train_data.subset(512), test_data, recipe, progress=False)
+    assert [r["epoch"] for r in rows] == [0, 1, 2] and rows[0]["symmetry_deviation"] == 0
+    assert (rows[-1]["symmetry_deviation"] == 0) == symmetric
+    if symmetric:  # (after 2 short epochs a broken net's final features may still round to one value)
+        assert all(r["distinct_channels"] == 1 for r in rows)
+    assert set(pd.DataFrame(corr).kind_corr) == {"correlations", "forward", "backward"}
+
+
+def test_an_arm_expected_symmetric_fails_loudly_when_symmetry_breaks(cpu_symmetric):
+    train_data, test_data = digits()
+    net = ConstNet(7, 1, 1, pool="global", droprate=0.5)  # dropout breaks symmetry: a mislabelled "det" arm
+    recipe = ConstRecipe(epochs=1, batch=64, breaker="det", expect_symmetric=True)
+    with pytest.raises(RuntimeError, match="left the symmetric manifold"):
+        train(net, train_data.subset(256), test_data, recipe, progress=False)
+
+
+def test_resume_gives_the_same_run(cpu_symmetric, tmp_path):
+    train_data, test_data = digits()
+    train_data = train_data.subset(256)
+    recipe = ConstRecipe(epochs=2, batch=64, breaker="ulp", seed=3)
+    torch.manual_seed(0)
+    full, _ = train(ConstNet(7, 1, 1, pool="global"), train_data, test_data, recipe, progress=False)
+    torch.manual_seed(0)
+    net = ConstNet(7, 1, 1, pool="global")
+    train(net, train_data, test_data, ConstRecipe(**{**recipe.__dict__, "epochs": 1}), checkpoint=tmp_path / "c.pt",
+          progress=False)
+    torch.manual_seed(0)
+    resumed, _ = train(ConstNet(7, 1, 1, pool="global"), train_data, test_data, recipe, checkpoint=tmp_path / "c.pt",
+                       progress=False)
+    assert [r["test_acc"] for r in resumed] == [r["test_acc"] for r in full]
+    assert [r["symmetry_deviation"] for r in resumed] == [r["symmetry_deviation"] for r in full]
+
+
+def test_time_to_break_and_claims():
+    rows = []
+    for name, accs, dev in (("constnet_deterministic", [0.1, 0.2, 0.25, 0.25, 0.26, 0.26], 0.0),
+                            ("constnet", [0.1, 0.2, 0.6, 0.7, 0.8, 0.9], 1.0)):
+        for epoch, acc in enumerate(accs):
+            rows.append(dict(kind="constnet", name=name, seed=0, epoch=epoch, test_acc=acc, symmetry_deviation=dev,
+                             distinct_channels=1 if dev == 0 else 16))
+    metrics = pd.DataFrame(rows)
+    t = figures.time_to_break(metrics)
+    assert list(t.epoch) == [-1, 2]
+    corr = pd.DataFrame([dict(kind="constnet", name=n, epoch=5, layer="conv", kind_corr="forward", c=c)
+                         for n, c in (("constnet_deterministic", 1.0), ("constnet", 0.3))])
+    out = claims.claims(metrics, corr, pd.DataFrame(columns=["quantity", "value"]), "quick")
+    assert [c["passed"] for c in out] == [True, True, True, True]
+    metrics.loc[metrics.name == "constnet", "test_acc"] = 0.3
+    assert not claims.claims(metrics, corr, pd.DataFrame(columns=["quantity", "value"]), "quick")[1]["passed"]
