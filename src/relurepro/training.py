@@ -150,6 +150,23 @@ def _atomic_write(path: Path, write: Callable) -> None:
     os.replace(tmp, path)
 
 
+def recipe_key(recipe) -> dict:
+    """A dataclass recipe as saved with a checkpoint: everything but the fields a resumed run may change."""
+    return {k: v for k, v in asdict(recipe).items() if k not in ("epochs", "device")}
+
+
+def resume_state(checkpoint: Path | None, recipe) -> dict | None:
+    """The state saved at `checkpoint` by a run of the same recipe, or None when there is none yet; a checkpoint
+    of another recipe is an error (resuming it would splice two runs into one result)."""
+    if checkpoint is None or not Path(checkpoint).exists():
+        return None
+    # weights_only=False: the file is ours and holds NumPy/Python RNG states.
+    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    if state["recipe"] != recipe_key(recipe):
+        raise ValueError(f"checkpoint {checkpoint} was written with another recipe: {state['recipe']}")
+    return state
+
+
 def write_metrics_csv(rows: list[dict], path: str | Path) -> None:
     """One row per epoch with COLUMNS (then any extra metrics); NaN is written as `nan`, which pandas reads back
     as NaN."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +24,7 @@ from relurepro.constnet.correlations import (diversity, distinct_channels, neg_l
                                              weight_correlations)
 from relurepro.constnet.symmetry import perturb_gradients, reordered_sum
 from relurepro.data import TensorData, batches
-from relurepro.training import _atomic_write
+from relurepro.training import _atomic_write, recipe_key, resume_state
 
 
 @dataclass(frozen=True)
@@ -119,10 +119,8 @@ def train(model: nn.Module, train_data: TensorData, test_data: TensorData, recip
     corr_rng = np.random.default_rng(recipe.seed)  # row subsampling of big layers (the original: unseeded)
     rows, corr = [], []
     checkpoint = Path(checkpoint) if checkpoint is not None else None
-    if checkpoint is not None and checkpoint.exists():
-        state = torch.load(checkpoint, map_location="cpu", weights_only=False)
-        if state["recipe"] != {k: v for k, v in asdict(recipe).items() if k not in ("epochs", "device")}:
-            raise ValueError(f"checkpoint {checkpoint} was written with another recipe: {state['recipe']}")
+    state = resume_state(checkpoint, recipe)
+    if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         for k, g in gens.items():
@@ -167,7 +165,7 @@ def train(model: nn.Module, train_data: TensorData, test_data: TensorData, recip
         bar.set_postfix(acc=f"{last['test_acc']:.3f}", dev=f"{last['symmetry_deviation']:.2g}", refresh=False)
         bar.update()
         if checkpoint is not None:
-            state = {"recipe": {k: v for k, v in asdict(recipe).items() if k not in ("epochs", "device")},
+            state = {"recipe": recipe_key(recipe),
                      "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                      "generators": {k: g.get_state() for k, g in gens.items()},
                      "corr_rng": corr_rng.bit_generator.state, "torch_rng": torch.get_rng_state(),

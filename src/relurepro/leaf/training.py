@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from relurepro.data import TensorData, batches
 from relurepro.leaf.activations import split_parameters
-from relurepro.training import _atomic_write
+from relurepro.training import _atomic_write, recipe_key, resume_state
 
 OPTIMIZERS = ("adam", "rmsprop")
 BASE_LR = {"adam": 1e-3, "rmsprop": 1e-4}
@@ -153,10 +153,8 @@ def train(model: nn.Module, train_data: TensorData, test_data: TensorData, recip
     shuffle = torch.Generator().manual_seed(recipe.seed)
     rows, diverged = [], False
     checkpoint = Path(checkpoint) if checkpoint is not None else None
-    if checkpoint is not None and checkpoint.exists():
-        state = torch.load(checkpoint, map_location="cpu", weights_only=False)
-        if state["recipe"] != {k: v for k, v in asdict(recipe).items() if k not in ("epochs", "device")}:
-            raise ValueError(f"checkpoint {checkpoint} was written with another recipe: {state['recipe']}")
+    state = resume_state(checkpoint, recipe)
+    if state is not None:
         model.load_state_dict(state["model"])
         for opt, saved in zip(optimizers, state["optimizers"]):
             opt.load_state_dict(saved)
@@ -194,7 +192,7 @@ def train(model: nn.Module, train_data: TensorData, test_data: TensorData, recip
                             refresh=False)
         bar.update()
         if checkpoint is not None:
-            state = {"recipe": {k: v for k, v in asdict(recipe).items() if k not in ("epochs", "device")},
+            state = {"recipe": recipe_key(recipe),
                      "model": model.state_dict(), "optimizers": [o.state_dict() for o in optimizers],
                      "augment": augment.get_state(), "shuffle": shuffle.get_state(),
                      "torch_rng": torch.get_rng_state(), "rows": rows,
