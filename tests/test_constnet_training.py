@@ -9,6 +9,7 @@ from relurepro.constnet.correlations import symmetry_deviation
 from relurepro.constnet.data import digits
 from relurepro.constnet.model import ConstNet
 from relurepro.constnet.symmetry import configure, reordered_sum
+from relurepro.constnet.tensorboard import write_events
 from relurepro.constnet.training import ConstRecipe, lr_at, train
 
 
@@ -70,6 +71,25 @@ def test_an_arm_expected_symmetric_fails_loudly_when_symmetry_breaks(cpu_symmetr
     recipe = ConstRecipe(epochs=1, batch=64, breaker="det", expect_symmetric=True)
     with pytest.raises(RuntimeError, match="left the symmetric manifold"):
         train(net, train_data.subset(256), test_data, recipe, progress=False)
+
+
+def test_tensorboard_events_carry_the_original_tags_once_per_epoch(cpu_symmetric, tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    train_data, test_data = digits()
+    net = ConstNet(7, 1, 1, pool="global")
+    rows, corr = train(net, train_data.subset(128), test_data, ConstRecipe(epochs=1, batch=64), progress=False)
+    for _ in range(2):  # a rerun replaces the events, it does not append a second copy
+        write_events(tmp_path, net, rows, corr)
+    events = EventAccumulator(str(tmp_path)).Reload()
+    tags = events.Tags()["scalars"]
+    assert {"Train/Loss", "Train/Prec@1", "AvgTest/Loss", "AvgTest/Prec@1", "Diversity"} <= set(tags)
+    assert "0)Conv2d(1,16,kernel_size=(3,3)/forward" in tags  # the stem's repr cut to 31 characters, as the original
+    test = events.Scalars("AvgTest/Prec@1")
+    assert [e.step for e in test] == [0, 1]
+    assert [e.value for e in test] == pytest.approx([100 * r["test_acc"] for r in rows])
+    constant = [e.value for t in tags if t.endswith("/backward") for e in events.Scalars(t)]
+    assert len(constant) == 2 * sum(t.endswith("/backward") for t in tags) and max(constant) < 1e-12  # |c| = 1 kept
 
 
 def test_resume_gives_the_same_run(cpu_symmetric, tmp_path):

@@ -9,6 +9,7 @@ from relurepro import jobs
 from relurepro.constnet.data import load
 from relurepro.constnet.runs import build_model
 from relurepro.constnet.symmetry import configure
+from relurepro.constnet.tensorboard import write_events
 from relurepro.constnet.training import ConstRecipe, train
 
 mode = jobs.start(snakemake)
@@ -31,3 +32,4 @@ record = {"kind": p.kind, "name": w.name, "seed": seed, "data": p.data, **{f"arm
           **{f"numerics_{k}": v for k, v in numerics.items()}, "device": mode["device"]}
 pd.DataFrame(rows).assign(**record).to_csv(out, index=False)
 pd.DataFrame(corr).assign(kind=p.kind, name=w.name, seed=seed).to_csv(snakemake.output.correlations, index=False)
+write_events(snakemake.output.tensorboard, model, rows, corr)
