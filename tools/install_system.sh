@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# System packages the pipeline needs (Debian): R with ggplot2 for the R figures (and rpy2's build).
+# System packages the pipeline needs (Debian): R with ggplot2 for the R figures (and rpy2's build); chromium and its
+# driver for the report's browser test.
 # As root they are installed; otherwise a missing package is named with the command that installs it.
 set -euo pipefail
-packages=(r-base-core r-cran-ggplot2 r-cran-data.table r-cran-svglite)
+packages=(r-base-core r-cran-ggplot2 r-cran-data.table r-cran-svglite chromium chromium-driver)
 # Debian's own python3 has no venv module without python3-venv.
 python3 -m venv --help >/dev/null 2>&1 || packages+=(python3-venv)
 missing=()
