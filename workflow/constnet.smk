@@ -49,7 +49,8 @@ wildcard_constraints:
 
 rule cn_run:
     """One run: a ConstNet arm or a LeakyNet init string, one seed; every epoch's accuracy, symmetry deviation,
-    distinct channels and weight correlations (CSV, and TensorBoard event files with the original's tags)."""
+    distinct channels and weight correlations (CSV, and TensorBoard events with the original's tags).
+    """
     output:
         metrics=f"{CN_RUN}/metrics.csv",
         correlations=f"{CN_RUN}/correlations.csv",
