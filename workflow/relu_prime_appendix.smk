@@ -2,7 +2,7 @@
 (imagenet_resnet50, spec 3.29, paper scale only) and the original's tuned learning rates (best_lr, spec 3.30).
 """
 
-from relurepro import zeros_ratio
+from relurepro import zeros_ratio_jobs
 
 # --- zeros_ratio -----------------------------------------------------------------------------------------------
 ZEROS = SC["relu_prime"]["zeros_ratio"]
@@ -20,7 +20,7 @@ ZEROS_COUNTS = [
         epochs=ZEROS["epochs"],
         **job,
     )
-    for job in zeros_ratio.jobs(ZEROS)
+    for job in zeros_ratio_jobs.jobs(ZEROS)
 ]
 # 100 training epochs per job at paper scale; one cheap forward pass per initialisation otherwise.
 ZEROS_RUNTIME = 240 if ZEROS["protocol"] == "train" else 30
@@ -84,7 +84,13 @@ rule zeros_ratio_figure:
         pdf="figures/relu_prime/zeros_ratio.pdf",
         png="figures/relu_prime/zeros_ratio.png",
         notebook="results/relu_prime/notebooks/zeros_ratio.ipynb",
-        html="results/relu_prime/notebooks/zeros_ratio.html",
+        html=report(
+            "results/relu_prime/notebooks/zeros_ratio.html",
+            caption="report/notebook.rst",
+            category="relu_prime",
+            subcategory="executed notebooks",
+            labels={"notebook": "zeros_ratio"},
+        ),
     log:
         "logs/relu_prime/zeros_ratio_figure.log",
     conda:
@@ -166,7 +172,13 @@ rule imagenet_resnet50_figure:
         pdf="figures/relu_prime/imagenet_resnet50.pdf",
         png="figures/relu_prime/imagenet_resnet50.png",
         notebook="results/relu_prime/notebooks/imagenet_resnet50.ipynb",
-        html="results/relu_prime/notebooks/imagenet_resnet50.html",
+        html=report(
+            "results/relu_prime/notebooks/imagenet_resnet50.html",
+            caption="report/notebook.rst",
+            category="relu_prime",
+            subcategory="executed notebooks",
+            labels={"notebook": "imagenet_resnet50"},
+        ),
     log:
         "logs/relu_prime/imagenet_resnet50_figure.log",
     conda:
@@ -197,7 +209,13 @@ rule best_lr_figure:
         pdf="figures/relu_prime/best_lr.pdf",
         png="figures/relu_prime/best_lr.png",
         notebook="results/relu_prime/notebooks/best_lr.ipynb",
-        html="results/relu_prime/notebooks/best_lr.html",
+        html=report(
+            "results/relu_prime/notebooks/best_lr.html",
+            caption="report/notebook.rst",
+            category="relu_prime",
+            subcategory="executed notebooks",
+            labels={"notebook": "best_lr"},
+        ),
     log:
         "logs/relu_prime/best_lr_figure.log",
     conda:

@@ -61,7 +61,13 @@ rule intro_weight_diff_figure:
         pdf_min="figures/relu_prime/intro_min_activation.pdf",
         png_min="figures/relu_prime/intro_min_activation.png",
         notebook="results/relu_prime/notebooks/intro_weight_diff.ipynb",
-        html="results/relu_prime/notebooks/intro_weight_diff.html",
+        html=report(
+            "results/relu_prime/notebooks/intro_weight_diff.html",
+            caption="report/notebook.rst",
+            category="relu_prime",
+            subcategory="executed notebooks",
+            labels={"notebook": "intro_weight_diff"},
+        ),
     log:
         "logs/relu_prime/intro_weight_diff_figure.log",
     conda:

@@ -62,7 +62,13 @@ rule intro_bifurcation_zone_figure:
         pdf="figures/relu_prime/intro_bifurcation_zone.pdf",
         png="figures/relu_prime/intro_bifurcation_zone.png",
         notebook="results/relu_prime/notebooks/intro_bifurcation_zone.ipynb",
-        html="results/relu_prime/notebooks/intro_bifurcation_zone.html",
+        html=report(
+            "results/relu_prime/notebooks/intro_bifurcation_zone.html",
+            caption="report/notebook.rst",
+            category="relu_prime",
+            subcategory="executed notebooks",
+            labels={"notebook": "intro_bifurcation_zone"},
+        ),
     log:
         "logs/relu_prime/intro_bifurcation_zone_figure.log",
     conda:
@@ -114,7 +120,13 @@ rule intro_relu6_figure:
         pdf="figures/relu_prime/intro_relu6.pdf",
         png="figures/relu_prime/intro_relu6.png",
         notebook="results/relu_prime/notebooks/intro_relu6.ipynb",
-        html="results/relu_prime/notebooks/intro_relu6.html",
+        html=report(
+            "results/relu_prime/notebooks/intro_relu6.html",
+            caption="report/notebook.rst",
+            category="relu_prime",
+            subcategory="executed notebooks",
+            labels={"notebook": "intro_relu6"},
+        ),
     log:
         "logs/relu_prime/intro_relu6_figure.log",
     conda:
