@@ -10,7 +10,8 @@ import pandas as pd
 from relurepro import jobs
 from relurepro.data import load_dataset
 from relurepro.training import TrainConfig
-from relurepro.zeros_ratio import RUN_COLUMNS, count_at_init, count_in_training, parse_list
+from relurepro.zeros_ratio import RUN_COLUMNS, count_at_init, count_in_training
+from relurepro.zeros_ratio_jobs import parse_list
 
 mode = jobs.start(snakemake)
 w, z = snakemake.wildcards, snakemake.params.zeros

@@ -27,12 +27,17 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 import yaml
 
-from relurepro.data import EMBEDDED, TensorData
+from relurepro.dataset_names import EMBEDDED
+
+if TYPE_CHECKING:
+    import torch
+
+    from relurepro.data import TensorData
 
 CATALOG = Path(__file__).resolve().parents[2] / "config" / "datasets.yaml"
 STAMP = "verified.json"
@@ -261,6 +266,8 @@ def _torchvision_dataset(cls_name: str, root: Path, split: str):
 
 def _as_tensors(ds) -> tuple[torch.Tensor, torch.Tensor]:
     """uint8 images as NCHW and int64 labels, from the dataset's arrays (not per-item PIL conversion)."""
+    import torch  # here, not at the top: the workflow imports this module while planning, which must stay fast
+
     if hasattr(ds, "labels"):  # SVHN: data already (N, 3, 32, 32), labels with 10 mapped to 0 by torchvision
         return torch.from_numpy(np.ascontiguousarray(ds.data)), torch.from_numpy(np.asarray(ds.labels, np.int64))
     data = torch.as_tensor(ds.data)
@@ -284,6 +291,10 @@ def load_official(name: str, split: str = "train", root: str | Path = "data") ->
     missing = [s for s in parts if s not in info["splits"]]
     if missing:
         raise ValueError(f"{name} split(s) {missing} not available under {home}; verified: {info['splits']}")
+    import torch
+
+    from relurepro.data import TensorData
+
     xs, ys = zip(*(_as_tensors(_torchvision_dataset(info["torchvision"], home, s)) for s in parts))
     x = torch.cat(xs).to(torch.float32).div_(255.0)
     return TensorData(x, torch.cat(ys), name, split)

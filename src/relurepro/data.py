@@ -22,15 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-EMBEDDED = ("mnist5k", "mnist5k_rgb32", "digits")
-SPLITS = ("train", "test", "all")
-
-# Which official set an embedded one stands in for, for figure labels and manifests.
-STAND_IN_FOR = {
-    "mnist5k": "MNIST (60k)",
-    "mnist5k_rgb32": "CIFAR-10 / SVHN",
-    "digits": "MNIST",
-}
+from relurepro.dataset_names import EMBEDDED, SPLITS
 
 
 @dataclass

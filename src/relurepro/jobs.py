@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
-from relurepro import numerics
+from relurepro import gpu_lease, numerics
 
 
 def start(snakemake, *, strict: bool = True) -> dict:
-    """Send stdout/stderr (tqdm progress included) to the rule's log, set numerics, pick the device.
+    """Send stdout/stderr (tqdm progress included) to the rule's log, record the SLURM job, lease a GPU for a job
+    that asked for one (resources gpu), set numerics, pick the device.
 
     Returns the settings, for the job to record beside its results.
     """
@@ -18,6 +20,13 @@ def start(snakemake, *, strict: bool = True) -> dict:
         sys.stdout = sys.stderr = log
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s", force=True)
     config = snakemake.config
+    if os.environ.get("SLURM_JOB_ID"):
+        logging.info("SLURM job %s on node %s", os.environ["SLURM_JOB_ID"], os.environ.get("SLURMD_NODENAME", "?"))
+    if config.get("device", "auto") != "cpu" and int(snakemake.resources.get("gpu", 0) or 0) > 0:
+        # Before anything initialises CUDA: this job's device is then the only one torch sees.
+        lease = gpu_lease.lease_for_job()
+        if lease is not None:
+            logging.info("GPU %s leased (CUDA_VISIBLE_DEVICES=%s, lock %s)", lease.device, lease.device, lease.path)
     mode = numerics.setup(strict=strict, deterministic=config.get("deterministic", True),
                           threads=snakemake.threads)
     mode["device"] = str(numerics.resolve_device(config.get("device", "auto")))

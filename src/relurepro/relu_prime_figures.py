@@ -11,12 +11,8 @@ from __future__ import annotations
 import colorsys
 import textwrap
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
 
 # Original's columns: what its dropna(how="any") saw (S7).
 ORIGINAL_COLUMNS = ["run_id", "epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "relu",
@@ -52,6 +48,17 @@ FIGURES = {
                           xlabel="Dropout probability", ylabel="test_accuracy", relu_range=(-1.1, 1.1),
                           drop_x=(0.9,)),
 }
+
+
+def _pyplot():
+    """Headless pyplot, imported on first use: the workflow imports this module (FIGURES) to plan, which must
+    stay fast."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def hls_palette(n: int) -> list[tuple[float, float, float]]:
@@ -90,7 +97,7 @@ def _layout(n_panels: int, panel_w: float, panel_h: float, note: str):
     note_h = 0.085 * (note.count("\n") + 1) + 0.05
     height = panel_h + note_h + 0.5
     # Shared y: the tiers' panels compare at a glance (faithful flat, stress spread).
-    fig, axes = plt.subplots(1, n_panels, figsize=(panel_w * n_panels, height), squeeze=False, sharey=True)
+    fig, axes = _pyplot().subplots(1, n_panels, figsize=(panel_w * n_panels, height), squeeze=False, sharey=True)
     fig.subplots_adjust(bottom=(note_h + 0.45) / height, top=1 - 0.25 / height, wspace=0.15)
     fig.text(0.01, 0.01, note, ha="left", va="bottom", fontsize=4.5, family="monospace")
     return fig, axes[0]
@@ -99,7 +106,7 @@ def _layout(n_panels: int, panel_w: float, panel_h: float, note: str):
 def _save(fig, pdf: str, png: str) -> None:
     fig.savefig(pdf)
     fig.savefig(png, dpi=200)
-    plt.close(fig)
+    _pyplot().close(fig)
 
 
 def _quirk_filter(df: pd.DataFrame, metric: str, paper_quirks: bool) -> pd.DataFrame:
@@ -184,7 +191,7 @@ def test_box(table: pd.DataFrame, figure: str, note: str, pdf: str, png: str, *,
         ax.tick_params(axis="y", labelsize=6)
         ax.set_xlabel(spec.get("xlabel", "ReLU'(0)"), fontsize=7)
         ax.set_title(_tier_title(df[df["tier"] == tier], tier), fontsize=6)
-        handles = [plt.Rectangle((0, 0), 1, 1, facecolor=colors[h], edgecolor="0.2", lw=0.6) for h in hues]
+        handles = [_pyplot().Rectangle((0, 0), 1, 1, facecolor=colors[h], edgecolor="0.2", lw=0.6) for h in hues]
         ax.legend(handles, [str(h) if hue == "batch_norm" else _num(h) for h in hues], fontsize=5, title_fontsize=6,
                   title="Batch norm" if hue == "batch_norm" else "ReLU'(0)", loc="best")
     axes[0].set_ylabel(spec.get("ylabel", "Test accuracy"), fontsize=7)

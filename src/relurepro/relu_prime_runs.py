@@ -4,7 +4,7 @@ A *job* trains every combination of its batch-norm settings, alphas, dropout rat
 settings; its self-describing path names everything that decides the result (spec section 3 "train" rule)::
 
     results/relu_prime/train/net~vgg11/width~0.0625/init~kaiming/data~mnist5k_rgb32-train-2000-test-all/
-        prep~cifar10/opt~sgd/lr~0.01/batch~32/epochs~4/tmax~4/mode~set/grid~17/bn~0,1/alpha~0,0.5,1/
+        prep~cifar10/opt~sgd/lr~0.01/batch~32/epochs~4/tmax~4/mode~set/grid~17/bn~0+1/alpha~0+0.5+1/
         dropout~0/seeds~0-1/metrics.csv
 
 At paper scale each job is one run (``bn~0/alpha~0.5/dropout~0/seeds~3``), so a cluster trains runs in
@@ -105,13 +105,14 @@ class JobSpec:
         return list(itertools.product(self.bn, self.alphas, self.dropout, self.seeds))
 
     def path(self, root: str = ROOT) -> str:
+        # Lists are joined by "+": a cluster job gets its wildcards on a command line that splits at "," and "=".
         seeds = str(self.seeds[0]) if len(self.seeds) == 1 else f"{self.seeds[0]}-{self.seeds[-1]}"
         parts = [
             f"net~{self.net}", f"width~{fmt(self.width)}", f"init~{self.init}", f"data~{self.data}",
             f"prep~{self.prep}", f"opt~{self.opt}", f"lr~{fmt(self.lr)}", f"batch~{self.batch}",
             f"epochs~{self.epochs}", f"tmax~{self.tmax}", f"mode~{self.mode}",
-            f"grid~{'off' if self.grid is None else self.grid}", "bn~" + ",".join(str(int(b)) for b in self.bn),
-            "alpha~" + ",".join(map(fmt, self.alphas)), "dropout~" + ",".join(map(fmt, self.dropout)),
+            f"grid~{'off' if self.grid is None else self.grid}", "bn~" + "+".join(str(int(b)) for b in self.bn),
+            "alpha~" + "+".join(map(fmt, self.alphas)), "dropout~" + "+".join(map(fmt, self.dropout)),
             f"seeds~{seeds}",
         ]
         return f"{root}/" + "/".join(parts) + "/metrics.csv"
@@ -128,14 +129,14 @@ class JobSpec:
             dataset, train_split, train_n, test_split, test_n = kv["data"].rsplit("-", 4)
             first, _, last = kv["seeds"].partition("-")
             samples = lambda s: None if s == "all" else int(s)  # noqa: E731
-            floats = lambda s: tuple(float(v) for v in s.split(","))  # noqa: E731
+            floats = lambda s: tuple(float(v) for v in s.split("+"))  # noqa: E731
             return cls(
                 net=kv["net"], width=float(kv["width"]), init=kv["init"], dataset=dataset,
                 train_split=train_split, train_samples=samples(train_n), test_split=test_split,
                 test_samples=samples(test_n), prep=kv["prep"], opt=kv["opt"], lr=float(kv["lr"]),
                 batch=int(kv["batch"]), epochs=int(kv["epochs"]), tmax=int(kv["tmax"]), mode=kv["mode"],
                 grid=None if kv["grid"] == "off" else int(kv["grid"]),
-                bn=tuple(bool(int(b)) for b in kv["bn"].split(",")), alphas=floats(kv["alpha"]),
+                bn=tuple(bool(int(b)) for b in kv["bn"].split("+")), alphas=floats(kv["alpha"]),
                 dropout=floats(kv["dropout"]), seeds=tuple(range(int(first), int(last or first) + 1)),
             )
         except (KeyError, ValueError) as e:

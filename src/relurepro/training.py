@@ -234,6 +234,8 @@ def train(model: nn.Module, train_data: TensorData, test_data: TensorData | None
         if len(rows) > cfg.epochs:
             raise ValueError(f"checkpoint {checkpoint} is at epoch {len(rows)}, past the {cfg.epochs} asked for "
                              "(the saved model is from a later epoch)")
+        # Said in the job's log: a killed or requeued job shows where it picked up.
+        tqdm.write(f"{desc}: resumed from {checkpoint} after epoch {len(rows)}", file=sys.stderr)
         if diverged:  # a diverged run asked for more epochs gets only more NaN rows
             rows.extend(_nan_row(e) for e in range(len(rows) + 1, cfg.epochs + 1))
 

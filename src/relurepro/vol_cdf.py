@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from relurepro.volume import read_runs
-from relurepro.volume_cnn import NetSpec
+from relurepro.net_spec import NetSpec
 
 FIGURES = ("vol_cifar_vgg11_nobn", "vol_cifar_vgg11_bn", "vol_cifar_resnet18_nobn", "vol_cifar_resnet18_bn",
            "vol_svhn_vgg11_nobn", "vol_mnist_nobn", "vol_mnist_bn")
@@ -73,6 +72,8 @@ def cells(vol: dict) -> list[dict]:
 def cdf_rows(runs_csv: str | Path, max_batches: int) -> tuple[list[int], int]:
     """Runs bifurcated by each batch 0..max_batches-1, and the number of runs; fails naming the file when a
     run row is inconsistent with the walk (bifurcation beyond the window, or a run stopped early)."""
+    from relurepro.volume import read_runs  # here: the workflow imports this module to plan, without torch
+
     runs = read_runs(runs_csv)
     if not runs:
         raise ValueError(f"{runs_csv}: no runs")

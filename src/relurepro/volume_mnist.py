@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from relurepro.volume import read_runs
 
 BITS = (16, 32, 64)
 PANELS = ("sample_size", "neurons", "layers", "batch")  # facet order of the original figure
@@ -101,6 +100,8 @@ def aggregate(vol: dict, cell_csvs: dict[tuple, str | Path], paper_quirks: bool 
     `paper_quirks` draws the bars as the original R script did: each panel divided by its maximum (S8) and a
     measured 64-bit zero as a 0.5 bar (S6); the CSV keeps the true percentages either way.
     """
+    from relurepro.volume import read_runs  # here: the workflow imports this module to plan, without torch
+
     rows = []
     for point in panel_points(vol):
         for bits in BITS:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from torch import nn
+from typing import TYPE_CHECKING
 
-from relurepro.constnet.leakynet import LeakyNet
-from relurepro.constnet.model import ConstNet
+if TYPE_CHECKING:
+    from torch import nn
 
 
 def resolve_arms(arms: dict, nondet: str) -> dict[str, dict]:
@@ -17,6 +17,10 @@ def resolve_arms(arms: dict, nondet: str) -> dict[str, dict]:
 
 def build_model(kind: str, arm: dict, net: dict, in_channels: int) -> nn.Module:
     """The ConstNet of an arm, or the LeakyNet of an init string."""
+    # Imported here: the workflow imports this module to plan, which must stay fast (no torch).
+    from relurepro.constnet.leakynet import LeakyNet
+    from relurepro.constnet.model import ConstNet
+
     if kind == "constnet":
         return ConstNet(net["depth"], net["widen"], in_channels, droprate=arm.get("droprate", 0.0),
                         init=arm["init"], pool=net["pool"], double_forward=net["double_forward"])
