@@ -17,8 +17,9 @@ from conftest import REPO, snakemake
 
 from relurepro.activations import ReLU6AlphaBeta, ReLUAlpha
 from relurepro.data import load_dataset
-from relurepro.intro import (RELU6_COLUMNS, ZONE_COLUMNS, _directions, bifurcation_zone, first_divergence_iteration, first_kink_iteration,
-                             first_zero_iteration, intro_nets, train_until_zero, weight_diff_trace, zone_steps)
+from relurepro.intro import (RELU6_COLUMNS, ZONE_COLUMNS, _directions, bifurcation_zone, first_divergence_iteration,
+                             first_kink_iteration, first_zero_iteration, intro_nets, train_until_zero,
+                             weight_diff_trace, zone_steps)
 from relurepro.relu_prime_tables import best_lr_table, imagenet_summary, load_best_lr
 from relurepro.training import TrainConfig
 from relurepro import zeros_ratio, zeros_ratio_jobs

@@ -126,7 +126,8 @@ def test_training_jobs_ran_as_slurm_jobs(cluster, cluster_run):
     assert {m[2] for m in ids} == {cluster.node}
     # SLURM's own record of the jobs (squeue keeps finished ones for MinJobAge) and the plugin's per-job logs agree.
     known = dict(line.split() for line in cluster.run("squeue", "-h", "-t", "all", "-o", "%i %T").stdout.splitlines())
-    slurm_logs = {p.stem for p in (cluster_run.root / ".snakemake" / "slurm_logs" / f"rule_{TRAIN_RULE}").rglob("*.log")}
+    plugin_logs = cluster_run.root / ".snakemake" / "slurm_logs" / f"rule_{TRAIN_RULE}"
+    slurm_logs = {p.stem for p in plugin_logs.rglob("*.log")}
     for m in ids:
         assert known.get(m[1]) == "COMPLETED", (m[1], known)
         assert m[1] in slurm_logs

@@ -61,8 +61,8 @@ def summary_html(table: pd.DataFrame) -> str:
                      "<th>published</th><th>rule</th><th>status</th></tr>")
         for row in rows.itertuples():
             status = "pass" if row.passed else "fail"
-            parts.append(f"<tr class='claim {status}'>" + "".join(cell(v) for v in (
-                row.figure, row.claim, row.measured, row.published, row.rule)) + f"<td class='status'>{status}</td></tr>")
+            cells = "".join(cell(v) for v in (row.figure, row.claim, row.measured, row.published, row.rule))
+            parts.append(f"<tr class='claim {status}'>{cells}<td class='status'>{status}</td></tr>")
         parts.append("</table>")
     parts.append("</body></html>")
     return "\n".join(parts)
