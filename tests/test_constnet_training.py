@@ -125,3 +125,20 @@ def test_time_to_break_and_claims():
     assert [c["passed"] for c in out] == [True, True, True, True]
     metrics.loc[metrics.name == "constnet", "test_acc"] = 0.3
     assert not claims.claims(metrics, corr, pd.DataFrame(columns=["quantity", "value"]), "quick")[1]["passed"]
+
+
+@pytest.mark.parametrize("init,blocks", [("h_hh_hh_hh", False), ("1_ii_ii_ii", False), ("1_ii_1i_ii", False),
+                                         ("1_ii_11_ii", True), ("1_i1_i1_i1", True), ("1_11_11_11", True)])
+def test_which_init_strings_block_symmetry_breaking(init, blocks):
+    assert claims._blocks_breaking(init) is blocks
+
+
+def test_leakynet_blocking_claim_fails_when_a_blocked_string_trains():
+    def leaky(accs):
+        return pd.DataFrame([dict(kind="leakynet", name=n, seed=0, epoch=20, test_acc=a) for n, a in accs.items()])
+
+    accs = {"h_hh_hh_hh": 0.99, "1_ii_ii_ii": 0.96, "1_ii_1i_ii": 0.83, "1_ii_11_ii": 0.35, "1_11_11_11": 0.21}
+    ref = pd.DataFrame(columns=["quantity", "value"])
+    out = claims.claims(leaky(accs), pd.DataFrame(), ref, "quick")
+    assert [c["passed"] for c in out] == [True, True] and "1_ii_1i_ii: 83.0 %" in out[1]["measured"]
+    assert not claims.claims(leaky({**accs, "1_ii_11_ii": 0.9}), pd.DataFrame(), ref, "quick")[1]["passed"]

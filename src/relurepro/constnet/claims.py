@@ -59,4 +59,20 @@ def claims(metrics: pd.DataFrame, correlations: pd.DataFrame, reference: pd.Data
             rows.append(claim(f"C5: LeakyNet with only averaging layers ({averaging[0]}) loses to random init "
                               f"({random[0]})", "leakynet_table", f"{a:.1f} % vs {r:.1f} %",
                               _ref(reference, "leakynet_averaging"), "random - averaging >= 20 points", r - a >= 20))
+        blocked = [n for n in leaky.index if _blocks_breaking(n)]
+        free = [n for n in leaky.index if "1" not in n.split("_", 1)[1]]
+        if blocked and free:
+            rows.append(claim("C5: an averaging group blocks symmetry breaking (LeakyNet strings with a fully averaging "
+                              "group, or averaging as every group's last layer, vs strings without averaging layers "
+                              "after the stem)", "leakynet_table",
+                              "; ".join(f"{n}: {leaky[n]:.1f} %" for n in leaky.index),
+                              _ref(reference, "leakynet_blocked"), "every blocked < 40 % and every free >= 90 %",
+                              bool(leaky[blocked].max() < 40 and leaky[free].min() >= 90)))
     return rows
+
+
+def _blocks_breaking(init: str) -> bool:
+    """Whether a LeakyNet init string leaves no path for a perturbation to survive: some group averages in all its
+    layers, or every group ends in an averaging layer (spec 5.2)."""
+    groups = init.split("_")[1:]
+    return any(set(g) == {"1"} for g in groups) or all(g.endswith("1") for g in groups)
