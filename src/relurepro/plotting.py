@@ -45,9 +45,13 @@ def table_page(table: pd.DataFrame, title: str, note: str, pdf, png: str | None 
     ax = axes[0, 0]
     ax.axis("off")
     cells = [[f"{v:.2f}" if isinstance(v, float) else str(v) for v in row] for row in table.itertuples(index=False)]
-    grid = ax.table(cellText=cells, colLabels=list(table.columns), loc="center", cellLoc="center")
+    labels = [textwrap.fill(str(c), 16) for c in table.columns]  # long headers on two lines, not into a neighbour
+    grid = ax.table(cellText=cells, colLabels=labels, loc="center", cellLoc="center")
     grid.auto_set_font_size(False)
     grid.set_fontsize(6)
+    lines = max(label.count("\n") + 1 for label in labels)
+    for j in range(len(labels)):
+        grid[0, j].set_height(grid[0, j].get_height() * lines)
     ax.set_title(title, fontsize=8)
     save(fig, pdf, png)
 
