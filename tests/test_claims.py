@@ -101,3 +101,19 @@ def test_training_claims():
     rows[0]["test_accuracy"] = 0.1  # stress, no BN, alpha=0 now worst
     got = {r["claim"]: r["passed"] for r in training_claims(pd.DataFrame(rows))}
     assert not got["alpha=0 has the best no-BN test accuracy (stress k=10)"]
+
+
+def test_training_claims_count_a_diverged_alpha_at_chance():
+    from relurepro.relu_prime_claims import CHANCE_ACCURACY, training_claims
+
+    # ResNet18-like: without BN alpha=1 diverges (the runner leaves its accuracy NaN unless counted at chance);
+    # left out, the no-BN spread would be 0.2 and look smaller than the BN one.
+    accs = {(False, 0.0): (0.7, 0), (False, 0.2): (0.5, 0), (False, 1.0): (CHANCE_ACCURACY, 2),
+            (True, 0.0): (0.87, 0), (True, 0.2): (0.83, 0), (True, 1.0): (0.61, 0)}
+    rows = pd.DataFrame([{"experiment": "cifar_resnet18_sgd", "tier": "stress k=17", "batch_norm": bn, "relu": alpha,
+                          "dropout": 0.0, "test_accuracy": acc, "diverged_runs": diverged, "exact_zeros": 10}
+                         for (bn, alpha), (acc, diverged) in accs.items()])
+    got = {r["claim"]: r for r in training_claims(rows)}
+    shrink = got["batch norm shrinks the alpha effect (stress k=17)"]
+    assert shrink["passed"] and "2 diverged runs at chance" in shrink["measured"]
+    assert got["alpha=0 has the best no-BN test accuracy (stress k=17)"]["passed"]

@@ -42,6 +42,7 @@ def tiny(net, bn, **kw):
     (tiny("vgg11", False), "cifar", [0, 2, 3], True),
     (tiny("resnet18", False), "cifar", [0, 1], False),
     (NetSpec("mlp", True, mlp_variant="no_first_relu", mlp_layers=3, mlp_neurons=32), "mnist", range(8), True),
+    (tiny("vgg11", True, bn_arith="gpu_order"), "cifar", [0, 3], True),
 ])
 def test_forward_zero_agrees_with_the_gradient_pair(rgb, digits, net, protocol, seeds, mixed):
     data = digits if net.net == "mlp" else rgb
@@ -52,6 +53,17 @@ def test_forward_zero_agrees_with_the_gradient_pair(rgb, digits, net, protocol, 
     assert forward == pair
     firsts = {f for f, _ in forward}
     assert (len(firsts) > 1 and -1 in firsts) if mixed else firsts == {0}
+
+
+def test_batch_norm_in_gpu_order_meets_exact_zeros_the_cpu_kernel_never_outputs(digits):
+    # 32 bit, the quick vol_mnist_bn net: an input equal to its batch mean is a ReLU input of exactly 0 when the
+    # mean is subtracted first (a GPU's order); PyTorch's CPU kernel computes x * a + b and misses it.
+    first = {}
+    for arith in ("gpu_order", "native"):
+        net = NetSpec("mlp", True, mlp_variant="relu_everywhere", mlp_layers=3, mlp_neurons=2048, bn_arith=arith)
+        cell = CnnVolumeCell(net, "mnist", 32, 100, 3)
+        first[arith] = run_once(cell, BatchStream(digits, cell), seed=4)
+    assert first == {"gpu_order": (1, 2), "native": (-1, 3)}
 
 
 def test_64_bit_never_bifurcates_and_walks_every_batch(rgb):
@@ -171,14 +183,20 @@ def small_config():
               "max_batches": 4, "deviations": []}
     figures = {fid: dict(figure) for fid in vol_cdf.FIGURES}
     figures["vol_svhn_vgg11_nobn"] = {**figure, "protocol": "svhn", "bits": [32, 64], "runs": {"32": 4, "64": 1}}
-    return {"detector": "forward_zero", "validate": 0, "resnet_maxpool_stem": True, "figures": figures,
-            "deviations": []}
+    figures["vol_mnist_bn"] = {**figure, "bn": True}
+    return {"detector": "forward_zero", "validate": 0, "resnet_maxpool_stem": True, "bn_arith": "gpu_order",
+            "figures": figures, "deviations": []}
 
 
 def test_cdf_aggregation_and_figure(tmp_path):
     vol = small_config()
     cells = vol_cdf.cells(vol)
     assert len(cells) == 14 and {c["net"] for c in cells} == {"vgg11-w0.25"}
+    # bn_arith names the cells with batch norm only, and a job reads the same net back from its path fields
+    assert {c["bn"] for c in cells if c["figure"] == "vol_mnist_bn"} == {"gpu_order"}
+    assert {c["bn"] for c in cells if c["figure"] != "vol_mnist_bn"} == {"0"}
+    assert vol_cdf.net_of("vgg11-w0.25", "gpu_order") == vol_cdf.net_spec(vol["figures"]["vol_mnist_bn"], vol)
+    assert vol_cdf.net_of("vgg11-w0.25", "0") == vol_cdf.net_spec(vol["figures"]["vol_cifar_vgg11_bn"], vol)
     firsts = {16: [0, 0], 32: [1, -1, 3, 1], 64: [-1]}
     csvs = [write_runs(tmp_path / f"{i}.csv", firsts[c["bits"]][: c["runs"]], 4) for i, c in enumerate(cells)]
     table = vol_cdf.aggregate(cells, csvs)
@@ -187,6 +205,7 @@ def test_cdf_aggregation_and_figure(tmp_path):
     assert list(one["cdf"]) == [0.0, 0.5, 0.5, 0.75] and list(one["samples"]) == [128, 256, 384, 512]
     assert list(table[(table.figure == "vol_cifar_vgg11_nobn") & (table.bits == 16)]["cdf"]) == [1.0] * 4
     assert (table[table.bits == 64]["cdf"] == 0).all()
+    assert set(zip(table.bn, table.bn_arith)) == {(0, "none"), (1, "gpu_order")}
     checks = vol_cdf.figure_checks(table).set_index("figure")
     assert checks.loc["vol_cifar_vgg11_nobn", ["low_first", "high_first", "high_end", "min_gap"]].tolist() == [
         1.0, 0.0, 0.75, 0.25]
@@ -219,7 +238,7 @@ def test_aggregation_fails_naming_the_malformed_file(tmp_path):
 
 def test_scale_grids():
     paper = load_scale(REPO / "config/scales/paper.yaml")["relu_prime"]["vol_cdf"]
-    assert paper["detector"] == "pair" and paper["resnet_maxpool_stem"]
+    assert paper["detector"] == "pair" and paper["resnet_maxpool_stem"] and paper["bn_arith"] == "native"
     by_id = {c["figure"]: c for c in vol_cdf.cells(paper) if c["bits"] == 32}
     assert {c["runs"] for c in vol_cdf.cells(paper) if c["bits"] != 64} == {1000}
     assert by_id["vol_cifar_vgg11_nobn"]["max_batches"] == 100 and by_id["vol_cifar_resnet18_bn"]["max_batches"] == 200

@@ -69,10 +69,10 @@ def test_paper_dry_run_lists_the_papers_runs_offline(workdir):
     assert {"mnist", "cifar10", "svhn"} <= downloads
     assert job_counts(proc.stdout)["download_dataset"] == len(downloads)
     # vol_* CDFs: 7 figures x 2 precisions, full-width nets, gradient pair, 1000 runs (SVHN 64 bit: 10).
-    vol = set(re.findall(r"volume_cnn/([\w-]+)/protocol~(\w+)/net~([\w.-]+)/bn~(\d)/batch~(\d+)/max~(\d+)"
+    vol = set(re.findall(r"volume_cnn/([\w-]+)/protocol~(\w+)/net~([\w.-]+)/bn~(\w+)/batch~(\d+)/max~(\d+)"
                          r"/bits~(\d+)/detector~pair/runs~(\d+)/runs.csv", proc.stdout))
     assert len(vol) == 14
-    assert ("cifar10-train-50000", "cifar", "resnet18-w1-maxpool", "1", "128", "200", "16", "1000") in vol
+    assert ("cifar10-train-50000", "cifar", "resnet18-w1-maxpool", "native", "128", "200", "16", "1000") in vol
     assert ("svhn-extra-531131", "svhn", "vgg11-w1", "0", "128", "4150", "64", "10") in vol
     assert not (workdir / "data").exists()
 

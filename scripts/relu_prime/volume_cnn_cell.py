@@ -2,12 +2,13 @@
 
 from relurepro import jobs
 from relurepro.data import load_dataset
-from relurepro.volume_cnn import CnnVolumeCell, NetSpec, sample_cell
+from relurepro.vol_cdf import net_of
+from relurepro.volume_cnn import CnnVolumeCell, sample_cell
 
 mode = jobs.start(snakemake)
 w = snakemake.wildcards
 data = load_dataset(w.dataset, w.split, root=snakemake.params.data_root).subset(int(w.samples))
-net = NetSpec.from_tag(w.net, batch_norm=w.bn == "1")
+net = net_of(w.net, w.bn)
 cell = CnnVolumeCell(net, w.protocol, int(w.bits), int(w.batch), int(w.max_batches), w.detector)
 runs = sample_cell(cell, data, int(w.runs), snakemake.output[0], device=mode["device"],
                    validate=snakemake.params.validate)

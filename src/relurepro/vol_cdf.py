@@ -35,6 +35,7 @@ COLUMNS = {
     "net": "network tag: vgg11-w<width_mult>, resnet18-w<width_mult>-maxpool, mlp-<variant>-<L>x<N>",
     "dataset": "dataset:split:samples walked (embedded stand-ins are named as such)",
     "bn": "1 with batch norm, 0 without",
+    "bn_arith": "batch norm's order of operations: native (the device's kernel), gpu_order, or none without BN",
     "bits": "precision: 16, 32 or 64",
     "batch_size": "samples per batch",
     "batch_idx": "0-based batch number i of the walk",
@@ -51,7 +52,19 @@ def net_spec(fig: dict, vol: dict) -> NetSpec:
     shape = fig.get("mlp", {})
     return NetSpec(fig["net"], bool(fig["bn"]), float(fig.get("width_mult", 1.0)),
                    maxpool_stem=vol["resnet_maxpool_stem"], mlp_variant=shape.get("variant", "no_first_relu"),
-                   mlp_layers=shape.get("layers", 3), mlp_neurons=shape.get("neurons", 256))
+                   mlp_layers=shape.get("layers", 3), mlp_neurons=shape.get("neurons", 256),
+                   bn_arith=vol["bn_arith"] if fig["bn"] else "native")
+
+
+def bn_field(batch_norm: bool, bn_arith: str) -> str:
+    """A cell's ``bn`` path field: 0 without batch norm, else its order of operations (native or gpu_order), so
+    changing bn_arith re-runs only the cells with batch norm."""
+    return bn_arith if batch_norm else "0"
+
+
+def net_of(tag: str, bn: str) -> NetSpec:
+    """The network of a cell's path fields `net` and `bn` (the inverse of `net_spec(...).tag()` and `bn_field`)."""
+    return NetSpec.from_tag(tag, batch_norm=bn != "0", bn_arith="native" if bn == "0" else bn)
 
 
 def cells(vol: dict) -> list[dict]:
@@ -64,7 +77,7 @@ def cells(vol: dict) -> list[dict]:
                 raise ValueError(f"vol_cdf figure {figure}: no run count for {bits} bit in runs {fig['runs']}")
             out.append({"figure": figure, "dataset": fig["dataset"], "split": fig["split"],
                         "samples": fig["samples"], "protocol": fig["protocol"], "net": net_spec(fig, vol).tag(),
-                        "bn": int(fig["bn"]), "batch": fig["batch_size"], "max_batches": fig["max_batches"],
+                        "bn": bn_field(fig["bn"], vol["bn_arith"]), "batch": fig["batch_size"], "max_batches": fig["max_batches"],
                         "bits": bits, "detector": vol["detector"], "runs": fig["runs"][str(bits)]})
     return out
 
@@ -100,7 +113,8 @@ def aggregate(cell_list: list[dict], cell_csvs: list[str | Path]) -> pd.DataFram
         idx = range(cell["max_batches"])
         frames.append(pd.DataFrame({
             "figure": cell["figure"], "net": cell["net"],
-            "dataset": f'{cell["dataset"]}:{cell["split"]}:{cell["samples"]}', "bn": cell["bn"],
+            "dataset": f'{cell["dataset"]}:{cell["split"]}:{cell["samples"]}', "bn": int(cell["bn"] != "0"),
+            "bn_arith": "none" if cell["bn"] == "0" else cell["bn"],
             "bits": cell["bits"], "batch_size": cell["batch"], "batch_idx": list(idx),
             "samples": [(i + 1) * cell["batch"] for i in idx], "cdf": [h / runs for h in hits],
             "bifurcated": hits, "runs": runs, "detector": cell["detector"]}))
@@ -112,6 +126,7 @@ def validate_aggregate(df: pd.DataFrame, path: str = "vol_cdf.csv") -> None:
     if list(df.columns) != list(COLUMNS):
         raise ValueError(f"{path}: expected columns {list(COLUMNS)}, found {list(df.columns)}")
     bad = df[~df["figure"].isin(FIGURES) | ~df["bits"].isin([16, 32, 64]) | ~df["bn"].isin([0, 1])
+             | ~df["bn_arith"].isin(["none", "native", "gpu_order"]) | ((df["bn"] == 0) != (df["bn_arith"] == "none"))
              | (df["runs"] < 1) | (df["cdf"] < 0) | (df["cdf"] > 1) | (df["batch_idx"] < 0)
              | (df["samples"] != (df["batch_idx"] + 1) * df["batch_size"])]
     if len(bad):
@@ -172,7 +187,7 @@ def plot(df: pd.DataFrame, figure: str, note: str, pdf: str | Path, png: str | P
         raise ValueError(f"no rows for figure {figure}")
     mode = "paper_quirks on (original title and x = i * batch size)" if paper_quirks else "paper_quirks off"
     first = df.iloc[0]
-    text = (f"{note}. Net {first['net']}, BN {first['bn']}, data {first['dataset']}. {summary(df)}. "
+    text = (f"{note}. Net {first['net']}, batch norm {first['bn_arith']}, data {first['dataset']}. {summary(df)}. "
             f"Detector: {first['detector']}; {mode}.")
     lines = textwrap.wrap(text, 95)
     fig = plt.figure(figsize=(3.4, 1.5 + 0.5 + 0.075 * len(lines)))
