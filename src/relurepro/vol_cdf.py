@@ -77,7 +77,8 @@ def cells(vol: dict) -> list[dict]:
                 raise ValueError(f"vol_cdf figure {figure}: no run count for {bits} bit in runs {fig['runs']}")
             out.append({"figure": figure, "dataset": fig["dataset"], "split": fig["split"],
                         "samples": fig["samples"], "protocol": fig["protocol"], "net": net_spec(fig, vol).tag(),
-                        "bn": bn_field(fig["bn"], vol["bn_arith"]), "batch": fig["batch_size"], "max_batches": fig["max_batches"],
+                        "bn": bn_field(fig["bn"], vol["bn_arith"]), "batch": fig["batch_size"],
+                        "max_batches": fig["max_batches"],
                         "bits": bits, "detector": vol["detector"], "runs": fig["runs"][str(bits)]})
     return out
 
