@@ -32,7 +32,7 @@ rule volume_cnn_cell:
     wildcard_constraints:
         protocol="cifar|svhn|mnist",
         net=r"(vgg11|resnet18)-w[0-9.]+(-maxpool|-nomaxpool)?|mlp-(relu_everywhere|no_first_relu)-\d+x\d+",
-        bn="0|native|gpu_order",
+        bn="|".join(vol_cdf.BN_FIELDS),
         max_batches=r"\d+",
         detector="forward_zero|pair",
     conda:

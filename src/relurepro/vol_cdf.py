@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from relurepro.net_spec import NetSpec
+from relurepro.net_spec import BN_ARITHS, NetSpec
 
 FIGURES = ("vol_cifar_vgg11_nobn", "vol_cifar_vgg11_bn", "vol_cifar_resnet18_nobn", "vol_cifar_resnet18_bn",
            "vol_svhn_vgg11_nobn", "vol_mnist_nobn", "vol_mnist_bn")
@@ -56,10 +56,12 @@ def net_spec(fig: dict, vol: dict) -> NetSpec:
                    bn_arith=vol["bn_arith"] if fig["bn"] else "native")
 
 
-def bn_field(batch_norm: bool, bn_arith: str) -> str:
-    """A cell's ``bn`` path field: 0 without batch norm, else its order of operations (native or gpu_order), so
-    changing bn_arith re-runs only the cells with batch norm."""
-    return bn_arith if batch_norm else "0"
+BN_FIELDS = ("0", *BN_ARITHS)  # a cell's bn path field: 0 without batch norm, else batch norm's order of operations
+
+
+def bn_field(net: NetSpec) -> str:
+    """A cell's ``bn`` path field (one of BN_FIELDS): changing bn_arith re-runs only the cells with batch norm."""
+    return net.bn_arith if net.batch_norm else "0"
 
 
 def net_of(tag: str, bn: str) -> NetSpec:
@@ -72,13 +74,13 @@ def cells(vol: dict) -> list[dict]:
     out = []
     for figure in FIGURES:
         fig = vol["figures"][figure]
+        net = net_spec(fig, vol)
         for bits in fig["bits"]:
             if str(bits) not in fig["runs"]:
                 raise ValueError(f"vol_cdf figure {figure}: no run count for {bits} bit in runs {fig['runs']}")
             out.append({"figure": figure, "dataset": fig["dataset"], "split": fig["split"],
-                        "samples": fig["samples"], "protocol": fig["protocol"], "net": net_spec(fig, vol).tag(),
-                        "bn": bn_field(fig["bn"], vol["bn_arith"]), "batch": fig["batch_size"],
-                        "max_batches": fig["max_batches"],
+                        "samples": fig["samples"], "protocol": fig["protocol"], "net": net.tag(),
+                        "bn": bn_field(net), "batch": fig["batch_size"], "max_batches": fig["max_batches"],
                         "bits": bits, "detector": vol["detector"], "runs": fig["runs"][str(bits)]})
     return out
 
@@ -127,7 +129,7 @@ def validate_aggregate(df: pd.DataFrame, path: str = "vol_cdf.csv") -> None:
     if list(df.columns) != list(COLUMNS):
         raise ValueError(f"{path}: expected columns {list(COLUMNS)}, found {list(df.columns)}")
     bad = df[~df["figure"].isin(FIGURES) | ~df["bits"].isin([16, 32, 64]) | ~df["bn"].isin([0, 1])
-             | ~df["bn_arith"].isin(["none", "native", "gpu_order"]) | ((df["bn"] == 0) != (df["bn_arith"] == "none"))
+             | ~df["bn_arith"].isin(["none", *BN_ARITHS]) | ((df["bn"] == 0) != (df["bn_arith"] == "none"))
              | (df["runs"] < 1) | (df["cdf"] < 0) | (df["cdf"] > 1) | (df["batch_idx"] < 0)
              | (df["samples"] != (df["batch_idx"] + 1) * df["batch_size"])]
     if len(bad):
