@@ -1,5 +1,5 @@
-"""The sine run behind the illustration (rule ua_sine): samples drawn right after the student's initialisation, as
-the original does on a CPU (one trial, so nothing is shared)."""
+"""The sine run behind the illustration (rule ua_sine): one trial in the original's order of random draws
+(initialisation, samples, DataLoader shuffles from the global generators; relurepro.uniform_accuracy.single_trial)."""
 
 from relurepro import jobs
 from relurepro.uniform_accuracy.cell import run_cell
@@ -12,5 +12,5 @@ table = run_cell(d=1, exp=Experiment("sine", **sine["experiment"]), m=sine["m"],
                  depth=sine["depth"], students=[(None, sine["seed"])], teachers_path=None, bits=sine["bits"],
                  test=TestPoints(d=1, **sine["test_points"]), device=mode["device"],
                  out_metrics=snakemake.output.metrics, out_plots=snakemake.output.plots,
-                 plot_n=sine["plot_points"], data_rng="after_init")
+                 plot_n=sine["plot_points"], data_rng="trial_order")
 print(table.to_string())

@@ -15,6 +15,7 @@ import torch
 
 from relurepro.numerics import dtype_for_bits
 from relurepro.uniform_accuracy.errors import TestPoints
+from relurepro.uniform_accuracy.single_trial import train_trial
 from relurepro.uniform_accuracy.stacked import seeded_students
 from relurepro.uniform_accuracy.teachers import SineTarget, load_teachers
 from relurepro.uniform_accuracy.train import METRIC_COLUMNS, Experiment, draw_samples, plot_points, train_students
@@ -39,8 +40,8 @@ def run_cell(*, d: int, exp: Experiment, m: int, width: int, depth: int, student
     """Train `students` ((teacher, seed) pairs; teacher None = the sine target) and write the cell's outputs.
 
     `data_rng`: ``shared`` draws each seed's samples from their own generator (shared by every teacher and
-    width, as the original on a GPU); ``after_init`` from the global generator right after the student's
-    initialisation (the original's order on a CPU; one seed per job).
+    width, as the original on a GPU) and trains all students batched; ``trial_order`` trains one student in the
+    original's order of random draws (global generators: init, samples, DataLoader shuffles; single_trial).
     """
     dtype = dtype_for_bits(bits)
     teacher_ids = [t for t, _ in students]
@@ -49,18 +50,21 @@ def run_cell(*, d: int, exp: Experiment, m: int, width: int, depth: int, student
         targets = SineTarget(len(students))
     else:
         targets = load_teachers(teachers_path, teacher_ids, dtype=dtype, device=device)
-    nets = seeded_students(seeds, d, width, depth, dtype, device)
-    if data_rng == "after_init":
-        if len(set(seeds)) != 1:
-            raise ValueError("data_rng after_init needs one seed per job")
-        samples = {seeds[0]: torch.rand(m, d, dtype=torch.float64) - 0.5}  # the generator seeded_students left
-    elif data_rng == "shared":
-        samples = {s: draw_samples(s, m, d) for s in sorted(set(seeds))}
-    else:
-        raise ValueError(f"unknown data_rng {data_rng!r}; choose shared or after_init")
     checkpoint = Path(out_metrics).with_name("checkpoint.pt")
-    rows, plot_values = train_students(nets, targets, seeds, samples, exp, test, checkpoint=checkpoint,
-                                       test_seed=min(seeds), plot_n=plot_n, progress=progress)
+    if data_rng == "trial_order":
+        if len(students) != 1:
+            raise ValueError(f"data_rng trial_order trains one student per job, got {len(students)}")
+        rows, plot_values, drawn = train_trial(targets, d=d, m=m, width=width, depth=depth, seed=seeds[0],
+                                               exp=exp, test=test, dtype=dtype, device=device,
+                                               checkpoint=checkpoint, plot_n=plot_n, progress=progress)
+        samples = {seeds[0]: drawn}
+    elif data_rng == "shared":
+        nets = seeded_students(seeds, d, width, depth, dtype, device)
+        samples = {s: draw_samples(s, m, d) for s in sorted(set(seeds))}
+        rows, plot_values = train_students(nets, targets, seeds, samples, exp, test, checkpoint=checkpoint,
+                                           test_seed=min(seeds), plot_n=plot_n, progress=progress)
+    else:
+        raise ValueError(f"unknown data_rng {data_rng!r}; choose shared or trial_order")
     names = [str(t) if teachers_path else "sine" for t in teacher_ids]
     table = pd.DataFrame(rows)
     table["teacher"] = [names[k] for k in table["student"]]
