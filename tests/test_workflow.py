@@ -148,13 +148,18 @@ def test_bad_config_fails_before_any_job_naming_the_key(workdir, override, key):
     assert not (workdir / "results").exists() and not (workdir / "logs").exists()
 
 
-def test_bad_scale_file_value_names_the_key(workdir):
+@pytest.mark.parametrize("old,new,key", [
+    ("runs: {16: 6, 32: 10, 64: 2}", "runs: {16: 6, 32: many, 64: 2}", "many"),
+    ("minibatches: epoch_shuffle, per_iteration: 5, iterations: 2",  # the sine trial shuffles per epoch only
+     "minibatches: with_replacement, per_iteration: 5, iterations: 2", "with_replacement")])
+def test_bad_scale_file_value_names_the_key(workdir, old, new, key):
     path = workdir / "config" / "scales" / "smoke.yaml"
-    path.write_text(path.read_text().replace("runs: {16: 6, 32: 10, 64: 2}", "runs: {16: 6, 32: many, 64: 2}"))
+    assert old in path.read_text()
+    path.write_text(path.read_text().replace(old, new))
     proc = snakemake(workdir, "-n", "figures/all", "--config", "scale=smoke", check=False)
     assert proc.returncode != 0
     out = proc.stderr + proc.stdout
-    assert "'runs'" in out and "many" in out
+    assert f"'{old.split(':')[0]}'" in out and key in out
 
 
 def test_one_figure_needs_only_its_own_jobs(workdir):
