@@ -1,5 +1,7 @@
 """Train the students of one part of a (d, experiment, m, width) cell (rule ua_train)."""
 
+from pathlib import Path
+
 from relurepro import jobs
 from relurepro.uniform_accuracy.cell import run_cell, students_of
 from relurepro.uniform_accuracy.errors import TestPoints
@@ -14,5 +16,6 @@ students = students_of(list(range(ua["teachers"])), ua["seeds"], int(w.part), in
 table = run_cell(d=d, exp=Experiment(w.exp, **ua["experiments"][w.exp]), m=m, width=int(w.width),
                  depth=ua["depth"], students=students, teachers_path=snakemake.input.teachers, bits=ua["bits"],
                  test=TestPoints(d=d, **ua["test_points"][str(d)]), device=mode["device"],
-                 out_metrics=snakemake.output.metrics, out_plots=snakemake.output.plots)
+                 out_metrics=snakemake.output.metrics, out_plots=snakemake.output.plots,
+                 checkpoint=jobs.checkpoint_for(snakemake, Path(snakemake.output.metrics).parent))
 print(table.groupby("iteration")[["L1", "L2", "Linfinity", "train_L2"]].max().to_string())

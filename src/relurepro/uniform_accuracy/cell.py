@@ -35,13 +35,14 @@ def students_of(teachers: list[int], seeds: list[int], part: int, parts: int) ->
 
 def run_cell(*, d: int, exp: Experiment, m: int, width: int, depth: int, students: list[tuple[int, int]],
              teachers_path: str | Path | None, bits: int, test: TestPoints, device: str, out_metrics: str | Path,
-             out_plots: str | Path, plot_n: int = 1000, data_rng: str = "shared",
+             out_plots: str | Path, checkpoint: str | Path, plot_n: int = 1000, data_rng: str = "shared",
              progress: bool = True) -> pd.DataFrame:
     """Train `students` ((teacher, seed) pairs; teacher None = the sine target) and write the cell's outputs.
 
     `data_rng`: ``shared`` draws each seed's samples from their own generator (shared by every teacher and
     width, as the original on a GPU) and trains all students batched; ``trial_order`` trains one student in the
     original's order of random draws (global generators: init, samples, DataLoader shuffles; single_trial).
+    The job resumes from `checkpoint` (written after every iteration, removed at the end).
     """
     dtype = dtype_for_bits(bits)
     teacher_ids = [t for t, _ in students]
@@ -50,7 +51,6 @@ def run_cell(*, d: int, exp: Experiment, m: int, width: int, depth: int, student
         targets = SineTarget(len(students))
     else:
         targets = load_teachers(teachers_path, teacher_ids, dtype=dtype, device=device)
-    checkpoint = Path(out_metrics).with_name("checkpoint.pt")
     if data_rng == "trial_order":
         if len(students) != 1:
             raise ValueError(f"data_rng trial_order trains one student per job, got {len(students)}")
