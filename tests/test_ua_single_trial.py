@@ -10,6 +10,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
+from interruptions import dies_at_call
 from relurepro.uniform_accuracy import single_trial
 from relurepro.uniform_accuracy.errors import TestPoints
 from relurepro.uniform_accuracy.single_trial import epoch_order, train_trial
@@ -72,15 +73,8 @@ def test_the_trial_is_the_original_loop_bit_for_bit(tmp_path):
 def test_the_trial_resumes_with_the_same_result(tmp_path, monkeypatch):
     fresh = TestPoints("fresh", 300, 1)  # fresh points also come from the global generator, so resuming must restore it
     full_rows, full_values, _ = _trial(tmp_path, fresh)
-    real, calls = single_trial.errors, []
-
-    def killed_at_second(*args, **kw):  # the job dies while evaluating iteration 2
-        calls.append(1)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return real(*args, **kw)
-
-    monkeypatch.setattr(single_trial, "errors", killed_at_second)
+    real = single_trial.errors
+    monkeypatch.setattr(single_trial, "errors", dies_at_call(real, 2))  # the job dies while evaluating iteration 2
     with pytest.raises(KeyboardInterrupt):
         _trial(tmp_path, fresh)
     assert (tmp_path / "ck.pt").exists()

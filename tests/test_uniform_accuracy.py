@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 import torch
 
+from interruptions import dies_at_call
 from relurepro.uniform_accuracy import aggregate, teachers
 from relurepro.uniform_accuracy.cell import students_of
 from relurepro.uniform_accuracy.claims import claims
@@ -126,15 +127,8 @@ def test_training_resumes_from_its_checkpoint_with_the_same_result(tmp_path, mon
     full_rows, full_values = _tiny_run(tmp_path)
     assert not (tmp_path / "ck.pt").exists()
     assert full_rows[-1]["L2"] < full_rows[0]["L2"] or full_rows[-1]["train_L2"] < full_rows[0]["train_L2"]
-    real, calls = ua_train._evaluate, []
-
-    def killed_at_second(*args, **kw):  # the job dies while evaluating iteration 2
-        calls.append(1)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return real(*args, **kw)
-
-    monkeypatch.setattr(ua_train, "_evaluate", killed_at_second)
+    real = ua_train._evaluate
+    monkeypatch.setattr(ua_train, "_evaluate", dies_at_call(real, 2))  # the job dies while evaluating iteration 2
     with pytest.raises(KeyboardInterrupt):
         _tiny_run(tmp_path)
     assert (tmp_path / "ck.pt").exists()
