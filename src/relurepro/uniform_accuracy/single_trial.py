@@ -106,7 +106,7 @@ def train_trial(target, *, d: int, m: int, width: int, depth: int, seed: int, ex
                desc=f"{exp.name} m={m} trial {seed} W={width}", mininterval=10)
     while state["iteration"] < exp.iterations:
         start = time.perf_counter()
-        for epoch in range(exp.per_iteration):
+        for _ in range(exp.per_iteration):
             recent, seen = 0.0, 0  # the train metric covers the iteration's last epoch
             for idx in epoch_order(m).to(device).split(b):
                 sq = (net(x[idx])[0] - y[idx]).pow(2)
