@@ -12,15 +12,14 @@ points come from the device's global generator too, including those of the untra
 from __future__ import annotations
 
 import math
-import random
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 from tqdm import tqdm
 
+from relurepro.numerics import seed_everything
 from relurepro.uniform_accuracy.errors import TestPoints, chunk_rows, errors
 from relurepro.uniform_accuracy.stacked import INPUT_SCALE, linear_stack
 from relurepro.uniform_accuracy.train import Experiment, plot_points
@@ -58,13 +57,6 @@ class TrialNet(nn.Module):
         return self.body(x * INPUT_SCALE).T
 
 
-def seed_trial(seed: int) -> None:
-    """Seed Python, NumPy and torch (CPU and every GPU) with the trial seed, as the original's trial start."""
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
 def train_trial(target, *, d: int, m: int, width: int, depth: int, seed: int, exp: Experiment, test: TestPoints,
                 dtype, device: str, checkpoint: str | Path, plot_n: int = 1000,
                 progress: bool = True) -> tuple[list[dict], torch.Tensor, torch.Tensor]:
@@ -76,7 +68,7 @@ def train_trial(target, *, d: int, m: int, width: int, depth: int, seed: int, ex
     """
     if exp.minibatches != "epoch_shuffle":
         raise ValueError(f"{exp.name}: the original's order needs epoch_shuffle minibatches, not {exp.minibatches}")
-    seed_trial(seed)
+    seed_everything(seed)  # the original's trial start: Python, NumPy, torch (CPU and every GPU)
     net = TrialNet(d, width, depth).to(dtype=dtype, device=device)
     x = torch.rand(m, d, dtype=dtype, device=device) - 0.5
     with torch.no_grad():

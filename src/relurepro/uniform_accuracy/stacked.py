@@ -8,11 +8,11 @@ loss is the *sum* of the per-net losses, so gradients and Adam updates per slice
 from __future__ import annotations
 
 import math
-import random
 
-import numpy as np
 import torch
 from torch import nn
+
+from relurepro.numerics import seed_everything
 
 INPUT_SCALE = math.sqrt(12.0)  # standardising U[-0.5, 0.5]: mean 0, std 1/sqrt(12)
 
@@ -74,9 +74,7 @@ def seeded_students(seeds: list[int], d: int, width: int, depth: int, dtype, dev
     cache: dict[int, list[nn.Linear]] = {}
     for seed in seeds:
         if seed not in cache:
-            random.seed(seed)
-            np.random.seed(seed)
-            torch.manual_seed(seed)
+            seed_everything(seed)
             cache[seed] = linear_stack(d, width, depth)
         nets.append(cache[seed])
     return StackedMLP.from_nets(nets, standardize=True, dtype=dtype, device=device)

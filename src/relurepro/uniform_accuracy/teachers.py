@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 
+from relurepro.numerics import seed_everything
 from relurepro.uniform_accuracy.stacked import StackedMLP, linear_stack
 
 TEACHER_WIDTH, TEACHER_DEPTH = 32, 5
@@ -28,9 +27,7 @@ def build_teacher(d: int, seed: int) -> list[nn.Linear]:
     """Teacher `seed` in the original's construction order: seed Python, NumPy and torch; build the five layers
     on the CPU in float32 (the default init runs first and consumes random numbers); then re-initialise input to
     output, weight then bias, from U[-0.5, 0.5]. Generating in float64 directly would give other weights."""
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
+    seed_everything(seed)
     layers = linear_stack(d, TEACHER_WIDTH, TEACHER_DEPTH)
     for layer in layers:
         nn.init.uniform_(layer.weight, -0.5, 0.5)
