@@ -2,8 +2,10 @@
 initialisations: constant (every channel of every layer carries the same feature; the paper's subject) and random
 (He, the baseline).
 
-Block: h = BN(x); out = Conv3x3(ReLU(h)) [-> dropout]; y = x + out, or Conv1x1_stride(h) + out when the width
-changes (the projection takes the BN output before the ReLU). The original's unused Fixup scalars (3 per block, no
+Block: a = ReLU(BN(x)); out = Conv3x3(a) [-> dropout]; y = x + out, or Conv1x1_stride(a) + out when the width
+changes. The projection reads a, after the ReLU: the original builds this ReLU in place, so by the time its 1x1
+conv reads the BN output, that tensor already holds ReLU(BN(x)); running the original block gives exactly this
+formula. Where a written description of the net says "before the ReLU", the code that produced the paper wins. The original's unused Fixup scalars (3 per block, no
 gradient with batch norm) are left out: 17,115,354 parameters for WRN-16-10 (17,115,390 with them).
 """
 
@@ -27,11 +29,12 @@ class Block(nn.Module):
         self.droprate = droprate
 
     def forward(self, x):
-        h = self.bn(x)
-        out = self.conv(F.relu(h))
+        a = F.relu(self.bn(x))
+        out = self.conv(a)
         if self.droprate > 0:
             out = F.dropout(out, self.droprate, self.training)
-        return (x if self.shortcut is None else self.shortcut(h)) + out
+        # The shortcut reads a (not BN(x)): the original's in-place ReLU overwrote the BN output first.
+        return (x if self.shortcut is None else self.shortcut(a)) + out
 
 
 class ConstNet(nn.Module):
