@@ -38,3 +38,25 @@ def test_block_equals_the_written_out_formula(group):
         inner = net.groups[group][1]  # an identity-shortcut block
         y = torch.randn(6, inner.bn.num_features, 8 // stride, 8 // stride)
         assert torch.allclose(inner(y), reference_block(y, inner.bn, inner.conv.weight, 1), atol=1e-5)
+
+
+def test_original_tensorboard_tags_of_wrn_16_10():
+    from relurepro.constnet.leakynet import LeakyNet
+    from relurepro.constnet.tensorboard import layer_tag, original_positions
+
+    net = ConstNet(16, 10)
+    modules = dict(net.named_modules())
+    pos = original_positions(net)
+    tags = {name: layer_tag(k, modules[name], "forward") for name, k in pos.items()}
+    # Written by hand from the original's rule: "<k>) <repr>", spaces removed, first 31 characters, then ")".
+    assert tags["conv1"] == "0)Conv2d(3,16,kernel_size=(3,3))/forward"
+    assert tags["fc"] == "1)Linear(in_features=640,out_fe)/forward"
+    assert tags["groups.0.0.conv"] == "4)Conv2d(16,160,kernel_size=(3,)/forward"
+    assert tags["groups.2.3.conv"] == "15)Conv2d(640,640,kernel_size=()/forward"
+    assert tags["groups.0.0.shortcut"] == "16)Conv2d(16,160,kernel_size=(1)/forward"
+    assert tags["groups.2.0.shortcut"] == "18)Conv2d(320,640,kernel_size=()/forward"
+    assert sorted(pos.values()) == [0, 1, *range(4, 19)]
+    # widen 1: the first group keeps 16 channels, has no shortcut, and its slot stays empty
+    assert sorted(original_positions(ConstNet(7, 1)).values()) == [0, 1, 4, 5, 6, 8, 9]
+    leaky = original_positions(LeakyNet(16, 10, init="h_hhhh_hhhh_hhhh"))
+    assert sorted(leaky.values()) == [0, 1, *range(4, 16)] and leaky["blocks.11.conv"] == 15

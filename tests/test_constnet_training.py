@@ -84,7 +84,8 @@ def test_tensorboard_events_carry_the_original_tags_once_per_epoch(cpu_symmetric
     events = EventAccumulator(str(tmp_path)).Reload()
     tags = events.Tags()["scalars"]
     assert {"Train/Loss", "Train/Prec@1", "AvgTest/Loss", "AvgTest/Prec@1", "Diversity"} <= set(tags)
-    assert "0)Conv2d(1,16,kernel_size=(3,3)/forward" in tags  # the stem's repr cut to 31 characters, as the original
+    assert "0)Conv2d(1,16,kernel_size=(3,3))/forward" in tags  # "0)" + repr, cut to 31 characters, then ")"
+    assert "9)Conv2d(32,64,kernel_size=(1,1)/forward" in tags  # depth 7: group 3's shortcut, at 4 + 3n + 2
     test = events.Scalars("AvgTest/Prec@1")
     assert [e.step for e in test] == [0, 1]
     assert [e.value for e in test] == pytest.approx([100 * r["test_acc"] for r in rows])
