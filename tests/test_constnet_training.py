@@ -119,13 +119,29 @@ def test_time_to_break_and_claims():
                              distinct_channels=1 if dev == 0 else 16))
     metrics = pd.DataFrame(rows)
     t = figures.time_to_break(metrics)
-    assert list(t.epoch) == [-1, 2]
+    assert list(t.epoch_cumulative) == [-1, 5] and list(t.epoch_streak_start) == [-1, 2]
     corr = pd.DataFrame([dict(kind="constnet", name=n, epoch=5, layer="conv", kind_corr="forward", c=c)
                          for n, c in (("constnet_deterministic", 1.0), ("constnet", 0.3))])
     out = claims.claims(metrics, corr, pd.DataFrame(columns=["quantity", "value"]), "quick")
     assert [c["passed"] for c in out] == [True, True, True, True]
     metrics.loc[metrics.name == "constnet", "test_acc"] = 0.3
     assert not claims.claims(metrics, corr, pd.DataFrame(columns=["quantity", "value"]), "quick")[1]["passed"]
+
+
+@pytest.mark.parametrize("accs,cumulative,streak", [
+    ([0.1, 0.6, 0.4, 0.6, 0.4, 0.6, 0.6, 0.3, 0.3], 6, -1),  # 4 epochs above 50 %, never 4 in a row
+    ([0.1, 0.6, 0.6, 0.6, 0.4, 0.6, 0.6, 0.6, 0.6], 5, 5),  # the 4th epoch above is also a streak's first
+    ([0.1, 0.6, 0.6, 0.4, 0.6, 0.6, 0.6, 0.6, 0.4], 5, 4),
+    ([0.9, 0.5, 0.6, 0.6, 0.6, 0.4, 0.2, 0.2, 0.2], -1, -1),  # epoch 0 is not counted; exactly 50 % is not above
+    ([0.1, 0.6, 0.6, 0.6, 0.6, 0.2, 0.2, 0.2, 0.2], 4, 1),
+])
+def test_time_to_break_rules_on_hand_built_sequences(accs, cumulative, streak):
+    epochs = list(range(len(accs)))
+    assert figures.break_epoch(epochs, accs) == cumulative
+    assert figures.break_epoch(epochs, accs, "streak_start") == streak
+    metrics = pd.DataFrame(dict(kind="constnet", name="a", seed=0, epoch=epochs[::-1], test_acc=accs[::-1]))
+    t = figures.time_to_break(metrics)  # rows in any order
+    assert (t.epoch_cumulative[0], t.epoch_streak_start[0]) == (cumulative, streak)
 
 
 @pytest.mark.parametrize("init,blocks", [("h_hh_hh_hh", False), ("1_ii_ii_ii", False), ("1_ii_1i_ii", False),

@@ -31,8 +31,10 @@ elif fid == "diversity":
 elif fid == "time_to_break":
     table = figures.time_to_break(metrics)
     table.to_csv(out.csv, index=False)
-    figures.table_page(table, "Epoch after which test accuracy stays above 50 % for more than 3 epochs (-1: never)",
-                       note, out.pdf, out.png)
+    rules = ("epoch_cumulative (the original's rule): the epoch that is the 4th with test accuracy > 50 %, counted "
+             "without reset (the original prints this - 1, its 0-based counter); epoch_streak_start: the first epoch "
+             "of the first 4 consecutive epochs > 50 %; -1: never")
+    figures.table_page(table, "Time to break symmetry", f"{rules}\n{note}", out.pdf, out.png)
 elif fid == "architecture":
     n = snakemake.params.net
     model = ConstNet(n["depth"], n["widen"], pool=n["pool"])

@@ -88,18 +88,40 @@ def diversity(metrics: pd.DataFrame, note: str, pdf: str, png: str) -> None:
     save(fig, pdf, png)
 
 
-def time_to_break(metrics: pd.DataFrame, threshold: float = 0.5, patience: int = 3) -> pd.DataFrame:
-    """The original's --symmetry_break rule: the first epoch after which test accuracy stays above `threshold`
-    for more than `patience` epochs (-1: never)."""
+BREAK_RULES = ("cumulative", "streak_start")
+
+
+def break_epoch(epochs, accs, rule: str = "cumulative", threshold: float = 0.5, count: int = 4) -> int:
+    """When symmetry counts as broken, from test accuracies per epoch (epoch 0, the initialisation, is not counted:
+    the original evaluates only after training epochs). -1: never.
+
+    `cumulative` (default, the original's --symmetry_break): epochs with accuracy above `threshold` are counted
+    without resetting, and the epoch that brings the count to `count` is returned. The original returns its 0-based
+    loop counter there; this returns the epoch's number (1 = after the first training epoch), i.e. theirs + 1.
+    `streak_start`: the first epoch of the first `count` consecutive epochs above `threshold`."""
+    if rule not in BREAK_RULES:
+        raise ValueError(f"unknown rule {rule!r}; choose one of {BREAK_RULES}")
+    above = 0
+    for e, acc in zip(epochs, accs):
+        if e < 1:
+            continue
+        if acc > threshold:
+            above += 1
+        elif rule == "streak_start":
+            above = 0
+        if above == count:
+            return int(e) if rule == "cumulative" else int(e) - count + 1
+    return -1
+
+
+def time_to_break(metrics: pd.DataFrame, threshold: float = 0.5, count: int = 4) -> pd.DataFrame:
+    """Per run and seed, the epoch of breaking under both rules of `break_epoch`."""
     rows = []
     for (kind, name, seed), g in metrics.groupby(["kind", "name", "seed"], sort=False):
-        above, epoch = 0, -1
-        for e, acc in zip(g.epoch, g.test_acc):
-            above = above + 1 if acc > threshold else 0
-            if above > patience:
-                epoch = int(e) - patience
-                break
-        rows.append({"kind": kind, "run": name, "seed": seed, "epoch": epoch})
+        g = g.sort_values("epoch")
+        rows.append({"kind": kind, "run": name, "seed": seed,
+                     **{f"epoch_{rule}": break_epoch(g.epoch, g.test_acc, rule, threshold, count)
+                        for rule in BREAK_RULES}})
     return pd.DataFrame(rows)
 
 
@@ -111,5 +133,5 @@ def architecture(lines: list[str], note: str, pdf: str, png: str) -> None:
     save(fig, pdf, png)
 
 
-__all__ = ["acc_curves", "final_table", "symmetry", "weight_corr", "diversity", "time_to_break", "architecture",
-           "table_page"]
+__all__ = ["acc_curves", "final_table", "symmetry", "weight_corr", "diversity", "break_epoch", "time_to_break",
+           "architecture", "table_page"]
