@@ -103,7 +103,7 @@ def main():
     ckpt.unlink(missing_ok=True)
     start = time.perf_counter()
     train_students(students, targets, [seed] * args.students, {seed: x.double()}, exp, TestPoints("grid", 2, 1),
-                   checkpoint=ckpt, test_seed=seed, progress=False)
+                   checkpoint=ckpt, progress=False)
     batched = time.perf_counter() - start
 
     work = args.students * args.steps

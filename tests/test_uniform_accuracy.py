@@ -7,11 +7,13 @@ import torch
 
 from interruptions import dies_at_call
 from relurepro.uniform_accuracy import aggregate, teachers
-from relurepro.uniform_accuracy.cell import students_of
+from relurepro.uniform_accuracy.cell import run_cell, students_of
 from relurepro.uniform_accuracy.claims import claims
-from relurepro.uniform_accuracy.errors import TestPoints, errors
+from relurepro.uniform_accuracy.errors import TestPoints, errors, seed_for_test_points
 from relurepro.uniform_accuracy.illustration import zoom_windows
+from relurepro.uniform_accuracy.single_trial import train_trial
 from relurepro.uniform_accuracy.stacked import StackedMLP, linear_stack, seeded_students
+from relurepro.uniform_accuracy.teachers import SineTarget
 from relurepro.uniform_accuracy import train as ua_train
 from relurepro.uniform_accuracy.train import Experiment, draw_samples, train_students
 
@@ -119,7 +121,7 @@ def _tiny_run(tmp_path, stop_after=None, monkeypatch=None):
     exp = Experiment("q", {"cap": 8}, "with_replacement", 20, 3, (1e-2, 1e-4))
     samples = {10000: draw_samples(10000, 30, 1)}
     return train_students(students, t, [10000, 10000], samples, exp, TestPoints("grid", 257, 1),
-                          checkpoint=tmp_path / "ck.pt", test_seed=10000, progress=False)
+                          checkpoint=tmp_path / "ck.pt", progress=False)
 
 
 def test_training_resumes_from_its_checkpoint_with_the_same_result(tmp_path, monkeypatch):
@@ -207,3 +209,69 @@ def test_claims_pass_and_fail_on_their_thresholds():
     failed = {r["claim"] for r in bad if not r["passed"]}
     assert any(c.startswith("C4") for c in failed) and any(c.startswith("C2") and "d = 3" in c for c in failed)
     assert any(c.startswith("C1: sine run, interior") for c in failed)
+
+
+def _record_test_points(monkeypatch):
+    """Wrap TestPoints.chunks so every evaluation's points and the seed of the generator they came from are
+    kept: the test looks at what the trainers actually evaluated on, not at how they say they draw it."""
+    seen = []
+    real = TestPoints.chunks
+
+    def chunks(self, generator, chunk, dtype, device):
+        points = [x.clone() for x in real(self, generator, chunk, dtype, device)]
+        seen.append((None if generator is None else generator.initial_seed(), torch.cat(points)))
+        yield from points
+
+    monkeypatch.setattr(TestPoints, "chunks", chunks)
+    return seen
+
+
+def _shared_rows(a: torch.Tensor, b: torch.Tensor) -> int:
+    """How many rows of `a` occur, exactly, as rows of `b` (plain broadcasting; no library code)."""
+    return int((a[:, None, :] == b[None, :, :]).all(-1).any(1).sum())
+
+
+@pytest.mark.parametrize("mode", ["fixed", "fresh"])
+def test_no_training_point_is_a_test_point(tmp_path, monkeypatch, mode):
+    """Issue #19: the fixed test set was drawn from the trial seed itself, so its first m points were the
+    training samples. Batched cells (d = 3, two trial seeds, float32 as at quick scale)."""
+    teachers.save_teachers(3, [0, 1], tmp_path / "t.pt")
+    seen = _record_test_points(monkeypatch)
+    students = [(0, 10000), (1, 10000), (0, 10001)]
+    exp = Experiment("q", {"cap": 16}, "with_replacement", 5, 2, (1e-3, 1e-4))
+    run_cell(d=3, exp=exp, m=200, width=8, depth=3, students=students, teachers_path=tmp_path / "t.pt", bits=32,
+             test=TestPoints(mode, 1024, 3), device="cpu", out_metrics=tmp_path / "m.csv",
+             out_plots=tmp_path / "p.npz", checkpoint=tmp_path / "ck.pt", plot_n=11, progress=False)
+    stored = np.load(tmp_path / "p.npz")
+    train = {s: torch.from_numpy(x).float() for s, x in zip(stored["sample_seeds"], stored["samples"])}
+    assert sorted(train) == [10000, 10001]
+    for s, x in train.items():  # the stored samples are the ones the library draws for the trial
+        assert torch.equal(x, draw_samples(int(s), 200, 3).float())
+    training_seeds = {10000, 10001}  # samples, initialisation and minibatch indices are all seeded from these
+    for seed, points in seen:
+        assert points.shape == (1024, 3)
+        assert [_shared_rows(x, points) for x in train.values()] == [0, 0]
+        assert seed not in training_seeds
+    assert len(seen) == 2 * 2  # two evaluations, one point set per trial seed each
+    if mode == "fixed":  # a fixed set is the same at every evaluation
+        assert torch.equal(seen[0][1], seen[2][1]) and torch.equal(seen[1][1], seen[3][1])
+    else:  # fresh points are new at every evaluation
+        assert _shared_rows(seen[0][1], seen[2][1]) == 0
+
+
+def test_the_fixed_test_set_of_a_single_trial_is_not_its_training_set(tmp_path, monkeypatch):
+    """The single-trial path (the sine run) with a fixed set: seeded apart from the trial, the same every time."""
+    seen = _record_test_points(monkeypatch)
+    exp = Experiment("s", {"fraction": 0.2}, "epoch_shuffle", 2, 2, (1e-3, 1e-4))
+    _, _, x = train_trial(SineTarget(), d=1, m=300, width=8, depth=3, seed=10000, exp=exp,
+                          test=TestPoints("fixed", 2048, 1), dtype=torch.float32, device="cpu",
+                          checkpoint=tmp_path / "ck.pt", progress=False)
+    assert len(seen) == 2 and torch.equal(seen[0][1], seen[1][1])
+    assert seen[0][0] != 10000 and _shared_rows(seen[0][1], x) == 0
+
+
+def test_test_seeds_lie_above_every_trial_seed():
+    assert seed_for_test_points(10000) != seed_for_test_points(10001)
+    assert min(seed_for_test_points(s) for s in range(50)) >= 2**63
+    with pytest.raises(ValueError, match="trial seeds"):
+        seed_for_test_points(2**63)

@@ -62,7 +62,7 @@ def run_cell(*, d: int, exp: Experiment, m: int, width: int, depth: int, student
         nets = seeded_students(seeds, d, width, depth, dtype, device)
         samples = {s: draw_samples(s, m, d) for s in sorted(set(seeds))}
         rows, plot_values = train_students(nets, targets, seeds, samples, exp, test, checkpoint=checkpoint,
-                                           test_seed=min(seeds), plot_n=plot_n, progress=progress)
+                                           plot_n=plot_n, progress=progress)
     else:
         raise ValueError(f"unknown data_rng {data_rng!r}; choose shared or trial_order")
     names = [str(t) if teachers_path else "sine" for t in teacher_ids]

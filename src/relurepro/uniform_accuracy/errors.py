@@ -5,18 +5,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 MODES = ("fresh", "fixed", "grid")
+TEST_STREAM = 1  # spawn key of the test points' child stream in a trial seed's SeedSequence tree
+
+
+def seed_for_test_points(trial_seed: int) -> int:
+    """The seed of trial `trial_seed`'s test points (fixed set or fresh stream).
+
+    Training draws (samples, initialisation, minibatches) are seeded with the trial seed itself. Seeding the test
+    points with it too repeats the samples: same generator, same first numbers. The test seed is a child of the
+    trial seed instead (NumPy SeedSequence, spawn key TEST_STREAM) with its top bit set: every test seed is
+    >= 2^63 and every trial seed below, so no test seed is a training seed.
+    """
+    if not 0 <= trial_seed < 1 << 63:
+        raise ValueError(f"trial seeds must lie in [0, 2^63), got {trial_seed}")
+    child = np.random.SeedSequence(trial_seed, spawn_key=(TEST_STREAM,)).generate_state(1, np.uint64)[0]
+    return int(child) | 1 << 63
 
 
 @dataclass(frozen=True)
 class TestPoints:
     """Where the errors are measured.
 
-    - ``fresh``: `n` i.i.d. uniform points of [-0.5, 0.5]^d re-drawn at every evaluation from the trial's stream
-      (the original: 2^24 points);
-    - ``fixed``: one set of `n` uniform points drawn once from `seed`, the same at every evaluation;
+    - ``fresh``: `n` i.i.d. uniform points of [-0.5, 0.5]^d re-drawn at every evaluation from the trial's test
+      stream (the original: 2^24 points);
+    - ``fixed``: one set of `n` uniform points per trial seed, drawn from `seed_for_test_points(trial seed)`, the
+      same at every evaluation;
     - ``grid``: `n` equispaced points of [-0.5, 0.5] (d = 1 only).
     """
 
@@ -36,7 +53,7 @@ class TestPoints:
 
     def chunks(self, generator: torch.Generator, chunk: int, dtype, device):
         """The points in chunks of at most `chunk` rows; `generator` is used (advanced) only in ``fresh`` mode,
-        and for ``fixed`` must be a generator freshly seeded with the set's seed."""
+        and for ``fixed`` must be a generator freshly seeded with the set's seed (a new `test_generator`)."""
         if self.mode == "grid":
             x = torch.linspace(-0.5, 0.5, self.n, dtype=torch.float64).to(dtype=dtype, device=device)[:, None]
             yield from x.split(chunk)
@@ -45,6 +62,12 @@ class TestPoints:
             n = min(chunk, self.n - start)
             x = torch.rand(n, self.d, generator=generator, dtype=torch.float64, device=generator.device) - 0.5
             yield x.to(dtype=dtype, device=device)
+
+
+def test_generator(trial_seed: int, device) -> torch.Generator:
+    """A generator at the start of trial `trial_seed`'s test stream. Fresh points continue one such generator from
+    evaluation to evaluation; a ``fixed`` set is drawn from a new one at every evaluation, so it never changes."""
+    return torch.Generator(device=device).manual_seed(seed_for_test_points(trial_seed))
 
 
 def chunk_rows(nets: int, width: int, itemsize: int, budget_bytes: int = 1 << 28) -> int:

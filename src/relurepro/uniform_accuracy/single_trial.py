@@ -6,7 +6,9 @@ NumPy, torch), the student's default initialisation, the training points drawn n
 generator (in the run's dtype), then per epoch the two int64 draws a ``DataLoader(shuffle=True)`` takes from the
 global CPU generator (its base seed, then its sampler's seed, which seeds the epoch's ``randperm``). Fresh test
 points come from the device's global generator too, including those of the untrained evaluation before training
-(the original's iteration 0, not aggregated). With one trial this is cheap and makes the run the original's.
+(the original's iteration 0, not aggregated): they continue the stream the training points came from, so they
+never repeat them. A fixed set comes from the trial's test seed (errors.seed_for_test_points), as in the batched
+trainer, and leaves the global generators alone. With one trial this is cheap and makes the run the original's.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from torch import nn
 from tqdm import tqdm
 
 from relurepro.numerics import seed_everything
-from relurepro.uniform_accuracy.errors import TestPoints, chunk_rows, errors
+from relurepro.uniform_accuracy.errors import TestPoints, chunk_rows, errors, test_generator
 from relurepro.uniform_accuracy.stacked import INPUT_SCALE, linear_stack
 from relurepro.uniform_accuracy.train import Experiment, plot_points
 
@@ -111,7 +113,8 @@ def train_trial(target, *, d: int, m: int, width: int, depth: int, seed: int, ex
             state["epochs"] += 1
             bar.update(per_epoch)
         state["iteration"] += 1
-        errs = errors(net, target, test.chunks(test_gen, chunk, dtype, device))
+        gen = test_generator(seed, device) if test.mode == "fixed" else test_gen
+        errs = errors(net, target, test.chunks(gen, chunk, dtype, device))
         state["rows"].append({"student": 0, "seed": seed, "iteration": state["iteration"],
                               **{name: float(v[0]) for name, v in errs.items()},
                               "train_L2": float((recent / seen).sqrt()), "lr": optimizer.param_groups[0]["lr"],

@@ -3,8 +3,10 @@ program, checkpointed after every iteration so a killed job resumes with the sam
 
 A student is a (teacher, trial seed) pair. The trial seed fixes the student's initialisation, its training
 samples (drawn on the CPU from the seed, so every device sees the same samples; they are stored with the run, as
-the original does not) and its stream of fresh test points. Minibatch indices are drawn per student from one job
-generator: independent reshuffles (or draws with replacement) per student, one random stream per job.
+the original does not) and, through errors.seed_for_test_points, its test points: they come from a generator seeded
+apart from every training draw, so no test point repeats a training sample. Minibatch indices are drawn per
+student from one job generator: independent reshuffles (or draws with replacement) per student, one random stream
+per job.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from relurepro.uniform_accuracy.errors import TestPoints, chunk_rows, errors
+from relurepro.uniform_accuracy.errors import TestPoints, chunk_rows, errors, test_generator
 from relurepro.uniform_accuracy.stacked import StackedMLP
 
 MINIBATCHES = ("epoch_shuffle", "with_replacement")
@@ -118,8 +120,8 @@ def _minibatches(exp: Experiment, k: int, m: int, steps: int, gen: torch.Generat
 
 
 def train_students(students: StackedMLP, targets, seeds: list[int], samples: dict[int, torch.Tensor],
-                   exp: Experiment, test: TestPoints, *, checkpoint: str | Path, test_seed: int,
-                   plot_n: int = 1000, progress: bool = True) -> tuple[list[dict], torch.Tensor]:
+                   exp: Experiment, test: TestPoints, *, checkpoint: str | Path, plot_n: int = 1000,
+                   progress: bool = True) -> tuple[list[dict], torch.Tensor]:
     """Train every student on its targets' values at its seed's samples; evaluate after each iteration.
 
     `targets` maps points to one value per student (stacked teachers or the sine target); `seeds[k]` is student
@@ -134,7 +136,7 @@ def train_students(students: StackedMLP, targets, seeds: list[int], samples: dic
         y = targets(x)  # (K, m)
     optimizer = torch.optim.Adam(students.parameters(), lr=exp.lr[0])
     scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=exp.gamma())
-    test_gens = {s: torch.Generator(device=device).manual_seed(s) for s in sorted(set(seeds))}
+    test_gens = {s: test_generator(s, device) for s in sorted(set(seeds))}
     state = TrialState(students, optimizer, scheduler, torch.Generator(device=device).manual_seed(min(seeds)),
                        test_gens)
     checkpoint = Path(checkpoint)
@@ -167,7 +169,7 @@ def train_students(students: StackedMLP, targets, seeds: list[int], samples: dic
             bar.update(1)
         train_l2 = (recent / seen).sqrt()  # sqrt of the batch-size-weighted mean of per-batch MSEs
         state.iteration += 1
-        errs = _evaluate(students, targets, seeds, test, state.test_gens, test_seed, chunk, dtype, device)
+        errs = _evaluate(students, targets, seeds, test, state.test_gens, chunk, dtype, device)
         seconds = time.perf_counter() - start
         lr = optimizer.param_groups[0]["lr"]
         for i in range(k):
@@ -182,13 +184,15 @@ def train_students(students: StackedMLP, targets, seeds: list[int], samples: dic
     return state.rows, torch.stack(state.plot_values)
 
 
-def _evaluate(students, targets, seeds, test: TestPoints, test_gens, test_seed, chunk, dtype, device):
-    """Errors per student; fresh points come from each trial seed's own stream, fixed/grid points are shared."""
-    if test.mode != "fresh":
-        gen = torch.Generator(device=device).manual_seed(test_seed)
-        return errors(students, targets, test.chunks(gen, chunk, dtype, device))
+def _evaluate(students, targets, seeds, test: TestPoints, test_gens, chunk, dtype, device):
+    """Errors per student on its trial seed's test points: fresh ones continue the seed's test stream, a fixed set
+    is redrawn from the stream's start; the grid is the same for all."""
+    if test.mode == "grid":
+        return errors(students, targets, test.chunks(None, chunk, dtype, device))
     out = {name: torch.empty(students.size, dtype=dtype, device=device) for name in ("L1", "L2", "Linfinity")}
     for s, gen in test_gens.items():
+        if test.mode == "fixed":
+            gen = test_generator(s, device)
         index = [i for i, seed in enumerate(seeds) if seed == s]
         group = errors(students.select(index), targets.select(index), test.chunks(gen, chunk, dtype, device))
         for name, v in group.items():
