@@ -112,11 +112,12 @@ def test_resume_gives_the_same_run(cpu_symmetric, tmp_path):
 
 def test_time_to_break_and_claims():
     rows = []
-    for name, accs, dev in (("constnet_deterministic", [0.1, 0.2, 0.25, 0.25, 0.26, 0.26], 0.0),
-                            ("constnet", [0.1, 0.2, 0.6, 0.7, 0.8, 0.9], 1.0)):
+    for name, accs, dev, breaker in (("constnet_deterministic", [0.1, 0.2, 0.25, 0.25, 0.26, 0.26], 0.0, "det"),
+                                     ("constnet", [0.1, 0.2, 0.6, 0.7, 0.8, 0.9], 1.0, "ulp")):
         for epoch, acc in enumerate(accs):
             rows.append(dict(kind="constnet", name=name, seed=0, epoch=epoch, test_acc=acc, symmetry_deviation=dev,
-                             distinct_channels=1 if dev == 0 else 16))
+                             distinct_channels=1 if dev == 0 else 16, arm_init="const", arm_breaker=breaker,
+                             arm_droprate=0.0))
     metrics = pd.DataFrame(rows)
     t = figures.time_to_break(metrics)
     assert list(t.epoch_cumulative) == [-1, 5] and list(t.epoch_streak_start) == [-1, 2]
@@ -124,6 +125,9 @@ def test_time_to_break_and_claims():
                          for n, c in (("constnet_deterministic", 1.0), ("constnet", 0.3))])
     out = claims.claims(metrics, corr, pd.DataFrame(columns=["quantity", "value"]), "quick")
     assert [c["passed"] for c in out] == [True, True, True, True]
+    assert "constnet (ulp noise (emulated))" in out[1]["claim"]
+    symmetric = metrics.assign(symmetry_deviation=0.0)  # accurate but never left the manifold: not "broken"
+    assert not claims.claims(symmetric, corr, pd.DataFrame(columns=["quantity", "value"]), "quick")[1]["passed"]
     metrics.loc[metrics.name == "constnet", "test_acc"] = 0.3
     assert not claims.claims(metrics, corr, pd.DataFrame(columns=["quantity", "value"]), "quick")[1]["passed"]
 
@@ -139,7 +143,8 @@ def test_time_to_break_rules_on_hand_built_sequences(accs, cumulative, streak):
     epochs = list(range(len(accs)))
     assert figures.break_epoch(epochs, accs) == cumulative
     assert figures.break_epoch(epochs, accs, "streak_start") == streak
-    metrics = pd.DataFrame(dict(kind="constnet", name="a", seed=0, epoch=epochs[::-1], test_acc=accs[::-1]))
+    metrics = pd.DataFrame(dict(kind="constnet", name="a", seed=0, epoch=epochs[::-1], test_acc=accs[::-1],
+                                arm_init="const", arm_breaker="reorder", arm_droprate=0.0))
     t = figures.time_to_break(metrics)  # rows in any order
     assert (t.epoch_cumulative[0], t.epoch_streak_start[0]) == (cumulative, streak)
 
@@ -159,3 +164,26 @@ def test_leakynet_blocking_claim_fails_when_a_blocked_string_trains():
     out = claims.claims(leaky(accs), pd.DataFrame(), ref, "quick")
     assert [c["passed"] for c in out] == [True, True] and "1_ii_1i_ii: 83.0 %" in out[1]["measured"]
     assert not claims.claims(leaky({**accs, "1_ii_11_ii": 0.9}), pd.DataFrame(), ref, "quick")[1]["passed"]
+
+
+def test_figures_name_arms_by_what_ran_and_say_what_broke_symmetry():
+    arms = {"constnet": ("ulp", 0.0, [0, 0, 1e-7]), "constnet_reorder": ("reorder", 0.0, [0, 1e-7, 1e-3]),
+            "constnet_deterministic": ("det", 0.0, [0, 0, 0]), "constnet_cuda_dropout": ("ulp", 0.01, [0, 0.1, 1])}
+    metrics = pd.DataFrame([dict(kind="constnet", name=n, seed=0, epoch=e, test_acc=0.5, symmetry_deviation=d, distinct_channels=1,
+                                 arm_init="const", arm_breaker=b, arm_droprate=p)
+                            for n, (b, p, devs) in arms.items() for e, d in enumerate(devs)])
+    names = figures.labels(metrics)
+    assert names["constnet_cuda_dropout"] == ("const init, non-deterministic (emulated: ulp noise), dropout 0.01 "
+                                              "[constnet_cuda_dropout]")
+    assert names["constnet_reorder"].startswith("const init, non-deterministic (emulated: reordered float32 sums)")
+    assert names["constnet_deterministic"] == "const init, deterministic [constnet_deterministic]"
+    note = figures.breaking_note(metrics)
+    assert "ulp noise (emulated): constnet (from epoch 2)" in note
+    assert "reordered float32 sums (emulated): constnet_reorder (from epoch 1)" in note
+    assert "nothing (deterministic): constnet_deterministic (exactly symmetric at every epoch)" in note
+    assert "dropout 0.01 + ulp noise (emulated): constnet_cuda_dropout (from epoch 1)" in note
+    assert "(1 + 2^-24 xi)" in note and "random order per element" in note
+    assert "reorder" not in figures.breaking_note(metrics[metrics.arm_breaker != "reorder"]).split("Emulations")[1]
+    table = figures.final_table(metrics)
+    assert list(table.mechanism) == ["ulp noise (emulated)", "reordered float32 sums (emulated)",
+                                     "nothing (deterministic)", "dropout 0.01 + ulp noise (emulated)"]

@@ -6,30 +6,60 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from relurepro.constnet.runs import EMULATIONS, arm_label, mechanism
 from relurepro.plotting import figure_with_note, save, table_page
 
 
+def _arms(metrics: pd.DataFrame) -> pd.DataFrame:
+    """One row per run name: its kind and arm settings (the per-run CSVs record them as arm_* columns)."""
+    return metrics.groupby("name", sort=False)[["kind", "arm_init", "arm_breaker", "arm_droprate"]].first()
+
+
+def labels(metrics: pd.DataFrame) -> dict[str, str]:
+    """Run name -> legend entry saying what ran."""
+    return {name: arm_label(a.kind, name, a.arm_init, a.arm_breaker, float(a.arm_droprate))
+            for name, a in _arms(metrics).iterrows()}
+
+
+def breaking_note(metrics: pd.DataFrame) -> str:
+    """The line every constnet figure carries: which mechanism each run had to leave the symmetric manifold, and
+    the first epoch its weights were no longer channel-symmetric (symmetry deviation > 0), or that they never left."""
+    groups: dict[str, list[str]] = {}
+    for name, a in _arms(metrics).iterrows():
+        run = metrics[metrics.name == name]
+        broken = run[run.symmetry_deviation > 0].epoch
+        when = f"from epoch {int(broken.min())}" if len(broken) else "exactly symmetric at every epoch"
+        groups.setdefault(mechanism(a.kind, a.arm_init, a.arm_breaker, float(a.arm_droprate)), []).append(
+            f"{name} ({when})")
+    used = [EMULATIONS[b] for b in EMULATIONS if (metrics.arm_breaker == b).any()]
+    text = "Symmetry broken by: " + "; ".join(f"{m}: {', '.join(runs)}" for m, runs in groups.items())
+    return text + (f". Emulations: {'; '.join(used)}." if used else ".")
+
+
 def acc_curves(metrics: pd.DataFrame, note: str, pdf: str, png: str) -> None:
-    fig, axes = figure_with_note(1, 1, 5.0, 3.2, note)
+    fig, axes = figure_with_note(1, 1, 8.0, 3.2, note, margins={"left": 0.08, "right": 0.55})
     ax = axes[0, 0]
+    names = labels(metrics)
     for name, g in metrics.groupby("name", sort=False):
         mean = g.groupby("epoch").test_acc.mean() * 100
-        ax.plot(mean.index, mean.values, lw=1.5, label=f"{name} ({g.seed.nunique()} seed(s))")
+        ax.plot(mean.index, mean.values, lw=1.5, label=f"{names[name]} ({g.seed.nunique()} seed(s))")
     ax.axhline(10, color="grey", ls=":", lw=0.8, label="chance")
     ax.set(xlabel="epoch", ylabel="test top-1 (%)")
     ax.grid(True, lw=0.3)
-    ax.legend(fontsize=6)
+    ax.legend(fontsize=5, loc="center left", bbox_to_anchor=(1.02, 0.5))
     save(fig, pdf, png)
 
 
 def final_table(metrics: pd.DataFrame) -> pd.DataFrame:
     """Per run name: best and final test accuracy (%), mean and std over seeds, and the final symmetry state."""
-    rows = []
+    rows, arms = [], _arms(metrics)
     for name, g in metrics.groupby("name", sort=False):
+        a = arms.loc[name]
         per_seed = g.groupby("seed").agg(best=("test_acc", "max"), final=("test_acc", "last"),
                                          deviation=("symmetry_deviation", "last"),
                                          distinct=("distinct_channels", "last"))
-        rows.append({"run": name, "seeds": len(per_seed), "best %": 100 * per_seed.best.mean(),
+        rows.append({"run": name, "mechanism": mechanism(a.kind, a.arm_init, a.arm_breaker, float(a.arm_droprate)),
+                     "seeds": len(per_seed), "best %": 100 * per_seed.best.mean(),
                      "best std": 100 * per_seed.best.std() if len(per_seed) > 1 else float("nan"),
                      "final %": 100 * per_seed.final.mean(), "final deviation": per_seed.deviation.max(),
                      "distinct final channels": int(per_seed.distinct.max())})
@@ -39,11 +69,11 @@ def final_table(metrics: pd.DataFrame) -> pd.DataFrame:
 def symmetry(metrics: pd.DataFrame, note: str, pdf: str, png: str) -> None:
     """log10 relative channel deviation per epoch (exact zeros drawn on the floor line) and distinct channels."""
     fig, axes = figure_with_note(1, 2, 3.6, 3.0, note)
-    floor = -12
+    floor, names = -12, labels(metrics)
     for (kind, name, seed), g in metrics.groupby(["kind", "name", "seed"], sort=False):
         dev = g.symmetry_deviation.to_numpy(float)
         y = np.where(dev > 0, np.log10(np.maximum(dev, 1e-300)), floor)
-        line, = axes[0, 0].plot(g.epoch, y, lw=1, label=f"{name} s{seed}")
+        line, = axes[0, 0].plot(g.epoch, y, lw=1, label=f"{names[name]} s{seed}")
         zero = dev == 0
         axes[0, 0].plot(g.epoch[zero], y[zero], "o", ms=2, color=line.get_color())
         axes[0, 1].plot(g.epoch, g.distinct_channels, lw=1, color=line.get_color())
@@ -54,8 +84,10 @@ def symmetry(metrics: pd.DataFrame, note: str, pdf: str, png: str) -> None:
     save(fig, pdf, png)
 
 
-def weight_corr(corr: pd.DataFrame, note: str, pdf: str, png: str) -> None:
-    """-ln|c| per layer and epoch, forward and backward correlations, a row per run (first seed)."""
+def weight_corr(corr: pd.DataFrame, note: str, pdf: str, png: str, names: dict[str, str] | None = None) -> None:
+    """-ln|c| per layer and epoch, forward and backward correlations, a row per run (first seed); `names`: run
+    name -> title."""
+    names = names or {}
     runs = list(dict.fromkeys(zip(corr.kind, corr.name)))
     fig, axes = figure_with_note(len(runs), 2, 3.2, 2.2, note)
     for i, (kind, name) in enumerate(runs):
@@ -65,7 +97,7 @@ def weight_corr(corr: pd.DataFrame, note: str, pdf: str, png: str) -> None:
             ax = axes[i, j]
             for layer, t in g[g.kind_corr == direction].groupby("layer", sort=False):
                 ax.plot(t.epoch, t.neg_log_abs_c.clip(upper=30), lw=0.8, label=layer)
-            ax.set(xlabel="epoch", ylabel="-ln|c|", title=f"{name}: {direction}")
+            ax.set(xlabel="epoch", ylabel="-ln|c|", title=f"{names.get(name, name)}: {direction}")
             ax.title.set_fontsize(6)
         axes[i, 1].legend(fontsize=3, ncol=2)
     save(fig, pdf, png)
@@ -77,10 +109,10 @@ def diversity(metrics: pd.DataFrame, note: str, pdf: str, png: str) -> None:
     fig, axes = figure_with_note(1, 1, 4.5, 3.0, note)
     ax = axes[0, 0]
     finite = metrics.diversity[np.isfinite(metrics.diversity)]
-    bottom = (finite.min() if len(finite) else 0) - 1
+    bottom, names = (finite.min() if len(finite) else 0) - 1, labels(metrics)
     for (name, seed), g in metrics.groupby(["name", "seed"], sort=False):
         d = g.diversity.to_numpy(float)
-        line, = ax.plot(g.epoch, np.where(np.isfinite(d), d, np.nan), lw=1, label=f"{name} s{seed}")
+        line, = ax.plot(g.epoch, np.where(np.isfinite(d), d, np.nan), lw=1, label=f"{names[name]} s{seed}")
         ax.plot(g.epoch[~np.isfinite(d)], np.full((~np.isfinite(d)).sum(), bottom), "x", ms=3,
                 color=line.get_color())
     ax.set(xlabel="epoch", ylabel="Diversity", title=f"x at {bottom:.1f}: -inf (a layer with |c| = 1)")
@@ -119,7 +151,9 @@ def time_to_break(metrics: pd.DataFrame, threshold: float = 0.5, count: int = 4)
     rows = []
     for (kind, name, seed), g in metrics.groupby(["kind", "name", "seed"], sort=False):
         g = g.sort_values("epoch")
+        a = g.iloc[0]
         rows.append({"kind": kind, "run": name, "seed": seed,
+                     "mechanism": mechanism(kind, a.arm_init, a.arm_breaker, float(a.arm_droprate)),
                      **{f"epoch_{rule}": break_epoch(g.epoch, g.test_acc, rule, threshold, count)
                         for rule in BREAK_RULES}})
     return pd.DataFrame(rows)
@@ -133,5 +167,5 @@ def architecture(lines: list[str], note: str, pdf: str, png: str) -> None:
     save(fig, pdf, png)
 
 
-__all__ = ["acc_curves", "final_table", "symmetry", "weight_corr", "diversity", "break_epoch", "time_to_break",
-           "architecture", "table_page"]
+__all__ = ["labels", "breaking_note", "acc_curves", "final_table", "symmetry", "weight_corr", "diversity",
+           "break_epoch", "time_to_break", "architecture", "table_page"]

@@ -5,8 +5,9 @@ initialisations: constant (every channel of every layer carries the same feature
 Block: a = ReLU(BN(x)); out = Conv3x3(a) [-> dropout]; y = x + out, or Conv1x1_stride(a) + out when the width
 changes. The projection reads a, after the ReLU: the original builds this ReLU in place, so by the time its 1x1
 conv reads the BN output, that tensor already holds ReLU(BN(x)); running the original block gives exactly this
-formula. Where a written description of the net says "before the ReLU", the code that produced the paper wins. The original's unused Fixup scalars (3 per block, no
-gradient with batch norm) are left out: 17,115,354 parameters for WRN-16-10 (17,115,390 with them).
+formula. Where a written description of the net says "before the ReLU", the code that produced the paper wins.
+The original's unused Fixup scalars (3 per block, no gradient with batch norm) are left out: 17,115,354 parameters
+for WRN-16-10 (17,115,390 with them).
 """
 
 from __future__ import annotations

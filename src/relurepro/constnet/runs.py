@@ -26,3 +26,41 @@ def build_model(kind: str, arm: dict, net: dict, in_channels: int) -> nn.Module:
                         init=arm["init"], pool=net["pool"], double_forward=net["double_forward"])
     return LeakyNet(net["depth"], net["widen"], init=arm["init"], alpha=net["alpha"], in_channels=in_channels,
                     droprate=arm.get("droprate", 0.0), pool=net["pool"])
+
+
+# What each symmetry breaker is, named by what runs (the README's run names say "cuda" even where a CPU emulation
+# stands in for the GPU).
+BREAKER_LABELS = {
+    "det": "deterministic",
+    "gpu": "non-deterministic (GPU kernels)",
+    "ulp": "non-deterministic (emulated: ulp noise)",
+    "reorder": "non-deterministic (emulated: reordered float32 sums)",
+}
+EMULATIONS = {
+    "ulp": "ulp noise = every gradient element x (1 + 2^-24 xi), xi ~ N(0, 1), injected after backward",
+    "reorder": "reordered float32 sums = the batch's chunk gradients added in an independent random order per "
+               "element (batch norm per chunk)",
+}
+
+
+def arm_label(kind: str, name: str, init: str, breaker: str, droprate: float) -> str:
+    """A legend entry saying what ran, with the run's name (the original's, for the README arms) in brackets."""
+    if kind == "leakynet":
+        return f"LeakyNet {name}, {BREAKER_LABELS[breaker]}"
+    parts = ["He init" if init == "random" else "const init", BREAKER_LABELS[breaker]]
+    if droprate > 0:
+        parts.append(f"dropout {droprate:g}")
+    return f"{', '.join(parts)} [{name}]"
+
+
+def mechanism(kind: str, init: str, breaker: str, droprate: float) -> str:
+    """What can move a run off the symmetric manifold: its init, dropout and non-determinism, or nothing."""
+    parts = []
+    if kind == "constnet" and init == "random":
+        parts.append("random init (never symmetric)")
+    if droprate > 0:
+        parts.append(f"dropout {droprate:g}")
+    if breaker != "det":
+        parts.append({"gpu": "GPU kernels' non-determinism", "ulp": "ulp noise (emulated)",
+                      "reorder": "reordered float32 sums (emulated)"}[breaker])
+    return " + ".join(parts) or "nothing (deterministic)"
