@@ -169,8 +169,8 @@ def test_leakynet_blocking_claim_fails_when_a_blocked_string_trains():
 def test_figures_name_arms_by_what_ran_and_say_what_broke_symmetry():
     arms = {"constnet": ("ulp", 0.0, [0, 0, 1e-7]), "constnet_reorder": ("reorder", 0.0, [0, 1e-7, 1e-3]),
             "constnet_deterministic": ("det", 0.0, [0, 0, 0]), "constnet_cuda_dropout": ("ulp", 0.01, [0, 0.1, 1])}
-    metrics = pd.DataFrame([dict(kind="constnet", name=n, seed=0, epoch=e, test_acc=0.5, symmetry_deviation=d, distinct_channels=1,
-                                 arm_init="const", arm_breaker=b, arm_droprate=p)
+    metrics = pd.DataFrame([dict(kind="constnet", name=n, seed=0, epoch=e, test_acc=0.5, symmetry_deviation=d,
+                                 distinct_channels=1, arm_init="const", arm_breaker=b, arm_droprate=p)
                             for n, (b, p, devs) in arms.items() for e, d in enumerate(devs)])
     names = figures.labels(metrics)
     assert names["constnet_cuda_dropout"] == ("const init, non-deterministic (emulated: ulp noise), dropout 0.01 "
