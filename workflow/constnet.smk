@@ -31,20 +31,25 @@ CN_COMPUTED = (
     "time_to_break",
     "architecture",
 )
-CN_NOT_COMPUTED = {
-    "toy_unique_features": "the toy model's dataset, width and noise levels must first be transcribed from the "
-    "paper (not in the original code)",
-    "sigprop": "the signal-propagation comparison's form must first be transcribed from the paper (not in the "
-    "original code)",
+# Figures the original code does not make, rebuilt from the paper's summary (relurepro.constnet.toy, .sigprop):
+# each carries this label on the figure and in the manifest.
+CN_RECONSTRUCTED = ("toy_unique_features", "sigprop")
+CN_RECONSTRUCTED_LABEL = (
+    "setup reconstructed from the paper's description; dataset, width and noise levels not published in "
+    "accessible text"
+)
+CN_FIGURES = {
+    **{fid: CN["deviations"] for fid in CN_COMPUTED},
+    "toy_unique_features": [CN_RECONSTRUCTED_LABEL, *CN["toy"]["deviations"]],
+    "sigprop": [CN_RECONSTRUCTED_LABEL, *CN["sigprop"]["deviations"]],
 }
-CN_FIGURES = {fid: CN["deviations"] for fid in (*CN_COMPUTED, *CN_NOT_COMPUTED)}
 CN_NOTE = deviations_note(SCALE, CN["deviations"])
 
 
 wildcard_constraints:
     kind="constnet|leakynet",
     cn_fig="|".join(CN_COMPUTED),
-    cn_missing="|".join(CN_NOT_COMPUTED),
+    cn_recon="|".join(CN_RECONSTRUCTED),
 
 
 rule cn_run:
@@ -113,30 +118,79 @@ rule cn_figure:
         "../scripts/constnet/figure.py"
 
 
-rule cn_not_computed:
-    """A constnet figure the original code does not produce and the paper's description is not yet transcribed."""
+rule cn_toy:
+    """The toy model of unique features (reconstruction): one-hidden-layer ReLU nets whose hidden layer starts with
+    k distinct units, trained per k, noise level and seed; final accuracies in one CSV.
+    """
     output:
-        pdf="figures/constnet/{cn_missing}.pdf",
-        png="figures/constnet/{cn_missing}.png",
+        "results/constnet/toy_unique_features.csv",
     log:
-        "logs/constnet/{cn_missing}.log",
+        "logs/constnet/toy_unique_features.log",
+    benchmark:
+        "benchmarks/constnet/toy_unique_features.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=240,
+    params:
+        toy=CN["toy"],
+    script:
+        "../scripts/constnet/toy.py"
+
+
+rule cn_sigprop:
+    """Signal propagation at initialisation (reconstruction): activation and gradient variance per layer of
+    ConstNet, LeakyNet, He, Fixup and Delta-Orthogonal stacks per depth and seed, in one CSV.
+    """
+    output:
+        "results/constnet/sigprop.csv",
+    log:
+        "logs/constnet/sigprop.log",
+    benchmark:
+        "benchmarks/constnet/sigprop.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=120,
+    params:
+        sigprop=CN["sigprop"],
+    script:
+        "../scripts/constnet/sigprop.py"
+
+
+rule cn_reconstruction_figure:
+    """A reconstructed constnet figure from its job's CSV, labelled as a reconstruction."""
+    input:
+        "results/constnet/{cn_recon}.csv",
+    output:
+        pdf="figures/constnet/{cn_recon}.pdf",
+        png="figures/constnet/{cn_recon}.png",
+        csv="figures/constnet/{cn_recon}.csv",
+    log:
+        "logs/constnet/{cn_recon}.log",
     conda:
         "../envs/torch.yaml"
     params:
-        title=lambda w: f"constnet/{w.cn_missing}",
-        reason=lambda w: CN_NOT_COMPUTED[w.cn_missing],
-        note=CN_NOTE,
+        label=CN_RECONSTRUCTED_LABEL,
+        note=lambda w: deviations_note(SCALE, CN_FIGURES[w.cn_recon]),
     script:
-        "../scripts/not_computed.py"
+        "../scripts/constnet/reconstruction_figure.py"
 
 
 rule cn_claims:
     """The paper's claims checked on this run: symmetry kept bitwise by the deterministic arm, broken and beaten
-    by every symmetry-breaking arm."""
+    by every symmetry-breaking arm; the reconstructed toy model's and signal propagation's statements.
+    """
     input:
         metrics="results/constnet/metrics.csv",
         correlations="results/constnet/correlations.csv",
         reference="config/reference/constnet.csv",
+        toy="results/constnet/toy_unique_features.csv",
+        sigprop="results/constnet/sigprop.csv",
     output:
         "results/constnet/claims.csv",
     log:
