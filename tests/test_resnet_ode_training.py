@@ -149,6 +149,23 @@ def test_depth_error_claims_pass_and_fail_on_their_conditions():
     assert list(passed.values()) == [True, False, False, False, False]
 
 
+def fake_memory(backprop, adjoint, depths=(1, 11, 151, 301)):
+    rows = [{"depth": n, "mode": mode, "metric": "peak RSS (VmHWM)", "peak_mib": v, "d": 500, "batch": 500,
+             "hidden": 8} for mode, values in (("backprop", backprop), ("adjoint", adjoint))
+            for n, v in zip(depths, values)]
+    return pd.DataFrame(rows)
+
+
+def test_memory_claim_checks_the_peak_and_fails_when_the_adjoint_keeps_every_state():
+    ref = pd.DataFrame(columns=["quantity", "value"])
+    # one state is 500 x 500 x 4 B = 0.954 MiB; the values of a fixed adjoint and of the list-keeping one (#19)
+    fixed = claims.memory_claims(fake_memory([4.6, 14.4, 152.8, 301.1], [5.7, 8.1, 15.4, 23.9]), ref)
+    leaky = claims.memory_claims(fake_memory([4.6, 14.4, 152.8, 301.1], [5.7, 14.5, 148.0, 290.0]), ref)
+    flat_backprop = claims.memory_claims(fake_memory([4.6, 5.0, 6.0, 7.0], [5.7, 8.1, 15.4, 23.9]), ref)
+    assert [c["passed"] for c in fixed + leaky + flat_backprop] == [True, False, False]
+    assert "peak" in fixed[0]["claim"] and "301.1" in fixed[0]["measured"]
+
+
 def test_summary_reads_runs_and_takes_best_and_last_epochs(tmp_path):
     paths = []
     for seed in (1, 2):

@@ -125,7 +125,7 @@ rule ro_linear_figure:
 
 
 rule ro_memory:
-    """Bytes autograd saves for backward vs depth, backprop and adjoint (saved-tensor hooks, switch S8)."""
+    """Peak memory of one forward + backward vs depth, backprop and adjoint, a fresh process per point (S8)."""
     output:
         "results/resnet_ode/memory.csv",
     log:
@@ -138,6 +138,7 @@ rule ro_memory:
     resources:
         mem_mb=4000,
         runtime=10,
+        gpu=GPU,
     params:
         memory=RO["memory"],
     script:
@@ -398,7 +399,7 @@ rule ro_not_computed:
 
 
 rule ro_claims:
-    """The paper's claims C2-C4, C7, C8 checked on this run."""
+    """The paper's claims C2-C4, C7, C8 (C8 on the peak memory of forward + backward) checked on this run."""
     input:
         linear="results/resnet_ode/linear/summary.csv",
         memory="results/resnet_ode/memory.csv",

@@ -80,12 +80,14 @@ class _Adjoint(torch.autograd.Function):
     def forward(ctx, x, functions, method, local, bn_recompute, *params):
         ctx.functions, ctx.method, ctx.local, ctx.bn_recompute = functions, method, local, bn_recompute
         h = 1.0 / len(functions)
+        # Chained: each state replaces the last, so only O(1) states are alive at any time and the final one is
+        # the only activation kept for backward. Local: every step's exact output is kept (O(N) by design).
         outputs = []
         with torch.no_grad():
             for idx in _steps(method, len(functions)):
                 x = step(functions, idx, x, h)
-                outputs.append(x)
-        # Chained: the final state is the only activation kept, O(1) in depth. Local: every step's exact output.
+                if local:
+                    outputs.append(x)
         ctx.save_for_backward(*(outputs if local else [x]))
         return x
 

@@ -52,13 +52,16 @@ def linear_weights(weights: pd.DataFrame, roughness: pd.DataFrame, steps: list[i
 
 
 def memory(table: pd.DataFrame, note: str, pdf: str, png: str) -> None:
-    """Bytes autograd saves for backward vs depth: backprop linear, adjoint flat."""
+    """Peak memory during one forward + backward vs depth (above the setup's, one fresh process per point):
+    backprop linear, adjoint flat."""
     fig, axes = figure_with_note(1, 1, 4.0, 2.2, note)
     ax = axes[0, 0]
     for mode, label in (("backprop", "Backpropagation"), ("adjoint", "Adjoint Method")):
         t = table[table["mode"] == mode].sort_values("depth")
-        ax.plot(t.depth, t.saved_mib, "o-", lw=3, color=MODE_COLOR[mode], label=label)
-    ax.set(yscale="log", xlabel="Depth", ylabel="Memory saved for backward (MiB)")
+        ax.plot(t.depth, t.peak_mib, "o-", lw=3, color=MODE_COLOR[mode], label=label)
+    ax.set(yscale="log", xlabel="Depth", ylabel="Peak memory (MiB)",
+           title=f"forward + backward, {table.metric.iloc[0]} above setup")
+    ax.title.set_fontsize(7)
     ax.legend(fontsize=6)
     save(fig, pdf, png)
 
