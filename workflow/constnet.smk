@@ -171,7 +171,7 @@ rule cn_reconstruction_figure:
         png="figures/constnet/{cn_recon}.png",
         csv="figures/constnet/{cn_recon}.csv",
     log:
-        "logs/constnet/{cn_recon}.log",
+        "logs/constnet/{cn_recon}_figure.log",
     conda:
         "../envs/torch.yaml"
     params:
