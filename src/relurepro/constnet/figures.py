@@ -37,7 +37,7 @@ def breaking_note(metrics: pd.DataFrame) -> str:
 
 
 def acc_curves(metrics: pd.DataFrame, note: str, pdf: str, png: str) -> None:
-    fig, axes = figure_with_note(1, 1, 8.0, 3.2, note, margins={"left": 0.08, "right": 0.55})
+    fig, axes = figure_with_note(1, 1, 8.0, 3.2, note, margins={"left": 0.1, "right": 0.5})
     ax = axes[0, 0]
     names = labels(metrics)
     for name, g in metrics.groupby("name", sort=False):
