@@ -228,40 +228,52 @@ def claims(table: pd.DataFrame) -> list[dict]:
 
 def figure(table: pd.DataFrame, label: str, note: str, pdf: str, png: str) -> None:
     """Top: activation and gradient mean square per layer at the largest depth (seed median, 10-90 % band).
-    Bottom: last over first layer vs depth, every seed a dot, the median a line."""
+    Bottom: last over first layer vs depth, every seed a dot, the median a line. ConstNet and Fixup are both
+    exactly flat; ConstNet is drawn dashed over Fixup."""
+    from matplotlib.ticker import FixedLocator, NullLocator, ScalarFormatter
+
     from relurepro.plotting import figure_with_note, save
 
-    fig, axes = figure_with_note(2, 2, 3.4, 2.6, note)
+    fig, axes = figure_with_note(2, 2, 3.6, 2.6, note, margins={"hspace": 0.55, "wspace": 0.35})
     deepest = table.depth.max()
     r = ratios(table)
-    colours = dict(zip(INITS, ("C3", "C1", "C0", "C2", "C4")))
+    style = {"constnet": ("C3", "--", 3), "leakynet": ("C1", "-", 2), "he": ("C0", "-", 2), "fixup": ("C2", "-", 1),
+             "delta_orthogonal": ("C4", "-", 2)}
     for init in INITS:
         g = table[(table.init == init) & (table.depth == deepest)]
         if not len(g):
             continue
+        colour, ls, z = style[init]
         distinct = int(g.distinct_channels.iloc[-1])
         for j, col in enumerate(("act_var", "grad_var")):
             q = g.groupby("layer")[col].quantile([0.1, 0.5, 0.9]).unstack()
             ax = axes[0, j]
-            ax.plot(q.index, q[0.5], color=colours[init], lw=1.2,
-                    label=f"{init} ({distinct} distinct ch.)" if j == 0 else init)
-            ax.fill_between(q.index, q[0.1], q[0.9], color=colours[init], alpha=0.15)
+            ax.plot(q.index, q[0.5], color=colour, ls=ls, lw=1.2, zorder=z,
+                    label=f"{init} ({distinct} distinct channel{'s' if distinct > 1 else ''})")
+            ax.fill_between(q.index, q[0.1], q[0.9], color=colour, alpha=0.15, lw=0)
         for j, col in enumerate(("act_ratio", "grad_ratio")):
             ri = r[r.init == init]
             ax = axes[1, j]
-            ax.plot(ri.depth, ri[col], ".", ms=2, color=colours[init], alpha=0.5)
+            ax.plot(ri.depth, ri[col], ".", ms=2, color=colour, alpha=0.5)
             med = ri.groupby("depth")[col].median()
-            ax.plot(med.index, med.values, color=colours[init], lw=1.2)
-    seeds, width = table.seed.nunique(), int(table.width.iloc[0])
+            ax.plot(med.index, med.values, color=colour, ls=ls, lw=1.2, zorder=z)
+    seeds = table.seed.nunique()
+    depths = sorted(table.depth.unique())
     for j, word in enumerate(("activation", "gradient")):
         axes[0, j].set(yscale="log", xlabel="layer l (0 = stem output)", ylabel=f"{word} mean square",
-                       title=f"{word}s at depth {deepest}, width {width}, {seeds} seeds")
+                       title=f"{word}s per layer, L = {deepest} (median, 10-90 % of {seeds} seeds)")
         axes[1, j].set(xscale="log", yscale="log", xlabel="depth L",
-                       ylabel="v_L / v_0" if j == 0 else "g_0 / g_L", title=f"{word}: last vs first layer")
+                       ylabel="v_L / v_0" if j == 0 else "g_0 / g_L",
+                       title=f"{word}: last over first layer (dots: seeds, line: median)")
+        axes[1, j].xaxis.set_major_locator(FixedLocator(depths))
+        axes[1, j].xaxis.set_major_formatter(ScalarFormatter())
+        axes[1, j].xaxis.set_minor_locator(NullLocator())
         for ax in axes[:, j]:
-            ax.title.set_fontsize(7)
+            ax.title.set_fontsize(6)
+            ax.xaxis.label.set_fontsize(6)
+            ax.yaxis.label.set_fontsize(6)
+            ax.tick_params(labelsize=5, which="both")
             ax.grid(True, lw=0.3)
-    axes[0, 0].legend(fontsize=5)
-    fig.text(0.5, 1 - 0.08 / fig.get_figheight(), label, ha="center", va="top",
-             fontsize=5, color="darkred")
+    axes[0, 0].legend(fontsize=4.5)
+    fig.text(0.5, 1 - 0.08 / fig.get_figheight(), label, ha="center", va="top", fontsize=5, color="darkred")
     save(fig, pdf, png)

@@ -156,22 +156,28 @@ def claims(runs: pd.DataFrame) -> list[dict]:
 def figure(runs: pd.DataFrame, label: str, note: str, pdf: str, png: str) -> None:
     """Test accuracy vs unique features (log2 x), one line per noise level, seed-mean with +-1 std band; `label`
     (what kind of figure this is) printed in red over the panel."""
+    from matplotlib.ticker import NullLocator, ScalarFormatter
+
     from relurepro.plotting import figure_with_note, save
 
     table = summary(runs)
     fig, axes = figure_with_note(1, 1, 5.0, 3.2, note)
     ax = axes[0, 0]
     for noise, g in table.groupby("noise"):
-        label = "no noise" if noise == 0 else f"noise {noise:g} x He std"
-        line, = ax.plot(g.k, 100 * g.test_acc, marker="o", ms=3, lw=1.3, label=label)
+        name = "no noise" if noise == 0 else f"noise {noise:g} x He std"
+        line, = ax.plot(g.k, 100 * g.test_acc, marker="o", ms=3, lw=1.3, label=name)
         std = 100 * g.test_std.fillna(0).to_numpy()
         ax.fill_between(g.k, 100 * g.test_acc - std, 100 * g.test_acc + std, color=line.get_color(), alpha=0.15)
     classes = 10
     ax.axhline(100 / classes, color="grey", ls=":", lw=0.8, label="chance")
     ax.set_xscale("log", base=2)
+    ax.set_xticks(sorted(runs.k.unique()))
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_locator(NullLocator())
     width, data, seeds = int(runs.width.iloc[0]), runs.data.iloc[0], runs.seed.nunique()
     ax.set(xlabel=f"unique hidden features at init k (width {width})", ylabel="test accuracy (%)",
-           title=f"one-hidden-layer ReLU net on {data}: {seeds} seed(s), {int(runs.epochs.iloc[0])} epochs")
+           title=f"one-hidden-layer ReLU net on {data}: mean of {seeds} seed(s) +- 1 std, "
+                 f"{int(runs.epochs.iloc[0])} epochs")
     ax.title.set_fontsize(8)
     fig.text(0.5, 1 - 0.08 / fig.get_figheight(), label, ha="center", va="top", fontsize=5, color="darkred")
     ax.grid(True, lw=0.3)
