@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import NullFormatter, ScalarFormatter
 
 from relurepro.plotting import figure_with_note as _figure_with_note
 from relurepro.plotting import save
@@ -62,6 +63,9 @@ def memory(table: pd.DataFrame, note: str, pdf: str, png: str) -> None:
     ax.set(yscale="log", xlabel="Depth", ylabel="Peak memory (MiB)",
            title=f"forward + backward, {table.metric.iloc[0]} above setup")
     ax.title.set_fontsize(7)
+    # plain numbers on the log axis: narrow labels that fit the panel's left margin
+    ax.yaxis.set_major_formatter(ScalarFormatter())
+    ax.yaxis.set_minor_formatter(NullFormatter())
     ax.legend(fontsize=6)
     save(fig, pdf, png)
 
