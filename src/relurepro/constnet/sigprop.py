@@ -198,12 +198,13 @@ def claims(table: pd.DataFrame) -> list[dict]:
     rows = []
     const = r[r.init == "constnet"]
     if len(const):
-        for kind, word in (("act", "activation"), ("grad", "gradient")):
+        depths = [int(d) for d in sorted(const.depth.unique())]
+        for kind, word, ratio in (("act", "activation", "v_l / v_0"), ("grad", "gradient", "g_l / g_L")):
             dev = const[f"{kind}_dev"].max()
             rows.append(claim(f"sigprop: ConstNet's {word} variance is the same at every layer (perfect signal "
                               f"propagation{'' if kind == 'act' else ', stable gradients'})", "sigprop",
-                              f"largest |v_l / v_0 - 1| = {dev:.2g} over depths "
-                              f"{sorted(const.depth.unique())} and {const.seed.nunique()} seed(s)",
+                              f"largest |{ratio} - 1| = {dev:.2g} over depths {depths} and "
+                              f"{const.seed.nunique()} seed(s)",
                               "perfect signal propagation and stable gradients (summary)",
                               f"<= {CONST_FACTOR:g} (residual branches exactly 0 at init: float32 rounding only)",
                               dev <= CONST_FACTOR))
