@@ -176,7 +176,7 @@ def figure(runs: pd.DataFrame, label: str, note: str, pdf: str, png: str) -> Non
     ax.xaxis.set_minor_locator(NullLocator())
     width, data, seeds = int(runs.width.iloc[0]), runs.data.iloc[0], runs.seed.nunique()
     ax.set(xlabel=f"unique hidden features at init k (width {width})", ylabel="test accuracy (%)",
-           title=f"one-hidden-layer ReLU net on {data}: mean of {seeds} seed(s) +- 1 std, "
+           title=f"one-hidden-layer ReLU net on {data}: mean of {seeds} seed(s) ± 1 std, "
                  f"{int(runs.epochs.iloc[0])} epochs")
     ax.title.set_fontsize(8)
     fig.text(0.5, 1 - 0.08 / fig.get_figheight(), label, ha="center", va="top", fontsize=5, color="darkred")
