@@ -71,6 +71,9 @@ def test_toy_sweep_rows_and_figure(tmp_path, monkeypatch):
     assert (runs.distinct_init == np.where(runs.noise > 0, 8, runs.k)).all()
     assert (runs[runs.noise == 0].distinct_final == runs[runs.noise == 0].k).all()
     toy.figure(runs, "a label", "scale: test", tmp_path / "t.pdf", tmp_path / "t.png")
+    for wrong in ({"ks": [1, 4]}, {"noise": [0.1]}, {"ks": [3, 8]}):
+        with pytest.raises(ValueError):
+            toy.sweep({**cfg, **wrong})
     assert (tmp_path / "t.png").stat().st_size > 0
 
 

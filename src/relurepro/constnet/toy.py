@@ -7,6 +7,8 @@ Init of a width-n hidden layer with k unique features: k rows drawn He-normal N(
 base row j mod k (k must divide n), plus optional Gaussian noise of std `noise` x the He std on every weight.
 Hidden biases start at 0 and the classifier at 0 (as ConstNet's, spec 2.2): then replicated units receive
 identical gradients, so without noise the net keeps exactly k distinct units (a width-k net) in exact arithmetic.
+That width-k net's classifier sums n/k copies of each unit, so at a given learning rate its logits move n/k times
+faster than a width-n net's: the scales' learning rate is chosen so that the k = 1 net does not blow up.
 """
 
 from __future__ import annotations
@@ -92,6 +94,11 @@ def train_one(train: TensorData, test: TensorData, width: int, k: int, noise: fl
 
 def sweep(cfg: dict, root: str = "data", progress=None) -> pd.DataFrame:
     """Every (seed, k, noise) of a scale's `toy` block; one row each (COLUMNS)."""
+    if cfg["width"] not in cfg["ks"] or 0 not in cfg["noise"]:
+        raise ValueError("the toy sweep needs k = width (full diversity) and noise 0 (the claims compare with them)")
+    bad = [k for k in cfg["ks"] if cfg["width"] % k]
+    if bad:
+        raise ValueError(f"every k must divide the width {cfg['width']}: {bad} do not")
     train, test = load(cfg["data"], root)
     grid = [(s, k, z) for s in cfg["seeds"] for k in cfg["ks"] for z in cfg["noise"]]
     rows = []
