@@ -49,6 +49,16 @@ def test_plot_has_bars_facets_and_the_paper_colours(tmp_path):
     assert Path(pdf).read_bytes()[:4] == b"%PDF"
 
 
+def test_the_neurons_panel_marks_the_exact_zero_rate():
+    table = volume_table().assign(zero_percent=lambda t: t["display"] + 7.0)
+    built = robjects.r["ggplot_build"](robjects.r["volume_mnist_plot"](to_r(table), ""))
+    points = built.rx2("data")[1]
+    # One point per neurons-panel bar, at its zero rate, in the neurons facet only (panel 2).
+    neurons = table[table.panel == "neurons"]
+    assert sorted(points.rx2("y")) == sorted(neurons["zero_percent"])
+    assert set(points.rx2("PANEL")) == {2}
+
+
 def test_a_table_without_the_schema_is_an_error():
     with pytest.raises(RRuntimeError, match="lacks columns: display"):
         robjects.r["prepare_volume"](to_r(volume_table().drop(columns="display")))

@@ -22,9 +22,9 @@ VOL_CELL_CSVS = [
 
 
 rule volume_mlp_cell:
-    """Monte-Carlo runs of one volume cell (Section 3): one row per seeded initialisation, with the first
-    batch on which ReLU'(0)=0 and ReLU'(0)=1 give different first-layer gradients; with nested depths
-    (layers~1-2-3, forward_zero detector) one row per initialisation and depth."""
+    """Monte-Carlo runs of one volume cell (Section 3): one row per seeded initialisation (and depth, with
+    nested depths layers~1-2-3), with the first batch on which ReLU'(0)=0 and ReLU'(0)=1 give different
+    first-layer weight gradients (S01) and the first batch with an exact zero at a ReLU input."""
     input:
         lambda w: dataset_ready(w.dataset),
     output:
@@ -42,7 +42,6 @@ rule volume_mlp_cell:
         gpu=GPU,
     params:
         data_root=config["data_root"],
-        validate=VOL["validate_pair"],
     script:
         "../scripts/relu_prime/volume_mlp_cell.py"
 

@@ -34,7 +34,7 @@ rule volume_cnn_cell:
         net=r"(vgg11|resnet18)-w[0-9.]+(-maxpool|-nomaxpool)?|mlp-(relu_everywhere|no_first_relu)-\d+x\d+",
         bn="|".join(vol_cdf.BN_FIELDS),
         max_batches=r"\d+",
-        detector="forward_zero|pair",
+        detector="exact|pair",
     conda:
         "../envs/torch.yaml"
     threads: 1
@@ -45,7 +45,6 @@ rule volume_cnn_cell:
         gpu=GPU,
     params:
         data_root=config["data_root"],
-        validate=VOL_CDF["validate"],
     script:
         "../scripts/relu_prime/volume_cnn_cell.py"
 

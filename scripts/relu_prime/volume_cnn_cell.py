@@ -10,6 +10,6 @@ w = snakemake.wildcards
 data = load_dataset(w.dataset, w.split, root=snakemake.params.data_root).subset(int(w.samples))
 net = net_of(w.net, w.bn)
 cell = CnnVolumeCell(net, w.protocol, int(w.bits), int(w.batch), int(w.max_batches), w.detector)
-runs = sample_cell(cell, data, int(w.runs), snakemake.output[0], device=mode["device"],
-                   validate=snakemake.params.validate)
-print(f"{cell}: {sum(r.bifurcated for r in runs)} of {len(runs)} runs bifurcated within {cell.max_batches} batches")
+runs = sample_cell(cell, data, int(w.runs), snakemake.output[0], device=mode["device"])
+print(f"{cell}: {sum(r.bifurcated for r in runs)} of {len(runs)} runs in S01 within {cell.max_batches} batches, "
+      f"{sum(r.first_zero >= 0 for r in runs)} with an exact zero")

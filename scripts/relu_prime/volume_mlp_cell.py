@@ -10,10 +10,11 @@ w = snakemake.wildcards
 data = load_dataset(w.dataset, w.split, root=snakemake.params.data_root).subset(int(w.samples))
 depths = job_depths(w.layers)
 cell = VolumeCell(w.variant, max(depths), int(w.neurons), int(w.batch), int(w.bits), w.detector)
-# One depth: a plain run CSV. Several (forward_zero only): one nested job, a row per run and depth.
+# One depth: a plain run CSV. Several: one nested job, a row per run and depth.
 nested = len(depths) > 1
 runs = sample_volume(cell, data, int(w.runs), snakemake.output[0], device=mode["device"],
-                     validate=snakemake.params.validate, depths=depths if nested else None)
+                     depths=depths if nested else None)
 for depth in depths:
-    hits = [r.bifurcated for d, r in runs if d == depth] if nested else [r.bifurcated for r in runs]
-    print(f"depth {depth}: {sum(hits)} of {len(hits)} runs bifurcated")
+    rows = [r for d, r in runs if d == depth] if nested else runs
+    print(f"depth {depth}: {sum(r.bifurcated for r in rows)} of {len(rows)} runs in S01, "
+          f"{sum(r.first_zero >= 0 for r in rows)} with an exact zero")

@@ -27,12 +27,23 @@ prepare_volume <- function(table) {
   table[]
 }
 
-# The four-panel bar chart: proportion of runs in S01 per panel value and precision.
+ZERO_SERIES <- "runs with an exact zero at a ReLU input (necessary for S01, not sufficient)"
+
+# The four-panel bar chart: proportion of runs in S01 per panel value and precision; on the neurons panel a
+# second series marks the runs whose forward pass met an exact zero (the gap to the bar: zeros whose gradient
+# difference died downstream or vanished in rounding).
 volume_mnist_plot <- function(table, note = "") {
   table <- prepare_volume(table)
   dodge <- position_dodge(width = 0.9, preserve = "single")
   plot <- ggplot(table, aes(x = xvar, y = display, fill = precision)) +
     geom_col(position = dodge)
+  if ("zero_percent" %in% names(table)) {
+    zeros <- table[panel == PANEL_LABELS[["neurons"]]]
+    plot <- plot +
+      geom_point(data = zeros, aes(y = zero_percent, group = precision, shape = ZERO_SERIES),
+                 position = position_dodge(width = 0.9), size = 1.2, stroke = 0.4, colour = "black") +
+      scale_shape_manual(values = setNames(4, ZERO_SERIES), name = NULL)
+  }
   # The measured 32- and 64-bit percentages over their bars: small bars (and 64-bit zeros) stay readable.
   if ("percent" %in% names(table)) {
     table[, label := ifelse(bits %in% c(32, 64), as.character(signif(percent, 2)), "")]
@@ -46,7 +57,8 @@ volume_mnist_plot <- function(table, note = "") {
     labs(x = NULL, y = "Proportion %", caption = note) +
     theme_bw() +
     theme(strip.placement = "outside", strip.background = element_blank(),
-          plot.caption = element_text(size = 6, hjust = 0))
+          plot.caption = element_text(size = 6, hjust = 0), legend.text = element_text(size = 6),
+          legend.position = "right")
 }
 
 if (exists("snakemake")) {

@@ -87,6 +87,7 @@ def volume_mlp_cell(job, ctx):
     layers = max(int(x) for x in w["layers"].split("-"))
     samples, batch, runs = int(w["samples"]), int(w["batch"]), int(w["runs"])
     share = runs * _pass_fraction(ctx, job.rule, w["bits"])
+    # exact: one forward per batch; the pair on batches with a zero is left out (rare where runs are long)
     fwd = PAIR_FWD if w["detector"] == "pair" else EVAL_FWD
     return {f"gmac@{w['bits']}": share * samples * fwd * mlp_macs(784, int(w["neurons"]), layers) / 1e9,
             "steps": share * math.ceil(samples / batch)}

@@ -8,6 +8,7 @@ bifurcated walked all `max_batches` batches, so the CDF is known up to the last 
 from __future__ import annotations
 
 import textwrap
+from itertools import accumulate
 from pathlib import Path
 
 import pandas as pd
@@ -42,8 +43,9 @@ COLUMNS = {
     "samples": "samples seen after batch i: (i + 1) * batch_size (a pass's last batch may be shorter)",
     "cdf": "fraction of runs bifurcated at a batch <= i",
     "bifurcated": "runs bifurcated at a batch <= i",
+    "zero_cdf": "fraction of runs with an exact zero at a ReLU input at a batch <= i (necessary for S01; >= cdf)",
     "runs": "Monte-Carlo runs (seeds 0 .. runs-1)",
-    "detector": "forward_zero or pair",
+    "detector": "exact (zero screen + gradient pair) or pair (the pair on every batch); both decide S01 exactly",
 }
 
 
@@ -85,34 +87,31 @@ def cells(vol: dict) -> list[dict]:
     return out
 
 
-def cdf_rows(runs_csv: str | Path, max_batches: int) -> tuple[list[int], int]:
-    """Runs bifurcated by each batch 0..max_batches-1, and the number of runs; fails naming the file when a
-    run row is inconsistent with the walk (bifurcation beyond the window, or a run stopped early)."""
+def cdf_rows(runs_csv: str | Path, max_batches: int) -> tuple[list[int], list[int], int]:
+    """Runs bifurcated by each batch 0..max_batches-1, runs with an exact zero by each batch, and the number of
+    runs; fails naming the file when a run row is inconsistent with the walk (an event beyond the window, or a
+    run that stopped before its gradients differed or the window ended)."""
     from relurepro.volume import read_runs  # here: the workflow imports this module to plan, without torch
 
     runs = read_runs(runs_csv)
     if not runs:
         raise ValueError(f"{runs_csv}: no runs")
-    counts = [0] * max_batches
+    hits, zeros = [0] * max_batches, [0] * max_batches
     for r in runs:
-        ok = (0 <= r.first_batch < max_batches and r.batches_seen == r.first_batch + 1) if r.bifurcated else (
-            r.first_batch == -1 and r.batches_seen == max_batches)
-        if not ok:
+        if r.batches_seen != (r.first_batch + 1 if r.bifurcated else max_batches) or r.batches_seen > max_batches:
             raise ValueError(f"{runs_csv}: run {r.run} is inconsistent with a {max_batches}-batch walk: {r}")
         if r.bifurcated:
-            counts[r.first_batch] += 1
-    cumulative, total = [], 0
-    for c in counts:
-        total += c
-        cumulative.append(total)
-    return cumulative, len(runs)
+            hits[r.first_batch] += 1
+        if r.first_zero >= 0:
+            zeros[r.first_zero] += 1
+    return list(accumulate(hits)), list(accumulate(zeros)), len(runs)
 
 
 def aggregate(cell_list: list[dict], cell_csvs: list[str | Path]) -> pd.DataFrame:
     """The CDF table of every cell (cells as returned by `cells`, CSVs in the same order)."""
     frames = []
     for cell, path in zip(cell_list, cell_csvs, strict=True):
-        hits, runs = cdf_rows(path, cell["max_batches"])
+        hits, zeros, runs = cdf_rows(path, cell["max_batches"])
         idx = range(cell["max_batches"])
         frames.append(pd.DataFrame({
             "figure": cell["figure"], "net": cell["net"],
@@ -120,7 +119,7 @@ def aggregate(cell_list: list[dict], cell_csvs: list[str | Path]) -> pd.DataFram
             "bn_arith": "none" if cell["bn"] == "0" else cell["bn"],
             "bits": cell["bits"], "batch_size": cell["batch"], "batch_idx": list(idx),
             "samples": [(i + 1) * cell["batch"] for i in idx], "cdf": [h / runs for h in hits],
-            "bifurcated": hits, "runs": runs, "detector": cell["detector"]}))
+            "bifurcated": hits, "zero_cdf": [z / runs for z in zeros], "runs": runs, "detector": cell["detector"]}))
     return pd.concat(frames, ignore_index=True)[list(COLUMNS)]
 
 
@@ -131,7 +130,8 @@ def validate_aggregate(df: pd.DataFrame, path: str = "vol_cdf.csv") -> None:
     bad = df[~df["figure"].isin(FIGURES) | ~df["bits"].isin([16, 32, 64]) | ~df["bn"].isin([0, 1])
              | ~df["bn_arith"].isin(["none", *BN_ARITHS]) | ((df["bn"] == 0) != (df["bn_arith"] == "none"))
              | (df["runs"] < 1) | (df["cdf"] < 0) | (df["cdf"] > 1) | (df["batch_idx"] < 0)
-             | (df["samples"] != (df["batch_idx"] + 1) * df["batch_size"])]
+             | (df["samples"] != (df["batch_idx"] + 1) * df["batch_size"]) | (df["zero_cdf"] < df["cdf"])
+             | (df["zero_cdf"] > 1)]
     if len(bad):
         raise ValueError(f"{path}: malformed rows:\n{bad.head()}")
     decreasing = df.groupby(["figure", "bits"])["cdf"].diff() < 0

@@ -1,24 +1,32 @@
 """Monte-Carlo estimate of the volume of S01 at initialization (relu_prime, Section 3).
 
-S01 is the set of parameters where backpropagation with ReLU'(0)=0 and ReLU'(0)=1 differ. One run draws an
-initialization (seeded), casts weights and inputs to the chosen precision and walks the data batches *in order*
-with no parameter update; the run is in S01 if on some batch the first layer's weight gradients of the two nets
-differ. Two detectors:
-- ``pair``: the real comparison, net0 (alpha=0) and net1 (alpha=1) with identical weights, separate backward
-  passes, gradients accumulated over batches as in the original (no zero_grad; harmless because the walk stops at
-  the first difference), exact inequality of the first layer's weight gradients.
-- ``forward_zero``: no parameter changes, so both nets share their forward pass and their gradients can differ
-  only where some ReLU input is exactly 0; the first batch with such a zero is the bifurcation batch. About 6x
-  cheaper; validated against ``pair`` in the tests.
+S01 is the set of parameters where backpropagation with ReLU'(0)=0 and with ReLU'(0)=1 gives different gradients.
+One run draws an initialization (seeded), casts weights and inputs to the chosen precision and walks the data
+batches *in order* with no parameter update; the run is in S01 if on some batch the first layer's weight gradients
+of net0 (alpha=0) and net1 (alpha=1), identical copies, differ exactly. Each batch's gradients are compared on their
+own (zeroed before the batch: the paper's definition and the CIFAR original's protocol; the MNIST original let them
+accumulate, which can only hide a difference in the running sum).
+
+Two detectors decide the same event:
+- ``pair``: the original protocol, both nets forward and backward on every batch.
+- ``exact``: the same decision, computed only where it can come out "different". No parameter changes, so net0 and
+  net1 run the same forward computation, and their backward passes differ only where some ReLU input is exactly 0.
+  So the walk runs net0's own forward (its modules, shapes and kernels, grad mode on as in the pair) on every
+  batch and watches the ReLU inputs; a batch without an exact zero is ruled out, and a batch with one is decided by
+  the real gradient pair. A zero is necessary, not sufficient: its gradient difference can die in inactive units
+  or vanish in floating-point accumulation.
+
+Both detectors record two events per run: the first batch with an exact zero at a ReLU input (``first_zero``) and
+the first batch whose gradients differ (``first_batch``, the S01 event).
 """
 
 from __future__ import annotations
 
 import csv
-import functools
 import time
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
+from typing import Callable, Iterable
 
 import torch
 from torch import nn
@@ -30,19 +38,140 @@ from relurepro.models.mlp import mlp
 from relurepro.numerics import dtype_for_bits
 
 VARIANTS = ("relu_everywhere", "no_first_relu")
-DETECTORS = ("forward_zero", "pair")
+DETECTORS = ("exact", "pair")
+ACTIVATION_TYPES = (nn.ReLU, ReLUAlpha)
+
+
+# --- the decision, for any network ------------------------------------------------------------------------------
+
+def first_weight(net: nn.Module) -> nn.Parameter:
+    """The weight of the first Conv2d/Linear in registration order (VGG features[0], ResNet conv1, MLP [1])."""
+    for m in net.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            return m.weight
+    raise ValueError("the network has no Conv2d or Linear layer")
+
+
+class ZeroWatch:
+    """Watches the inputs of a network's activation modules: after a forward pass, `zeros()` says per module (in
+    registration order) whether its input held an exact zero (+0.0 or -0.0). Modules the pass did not reach say
+    False."""
+
+    def __init__(self, net: nn.Module):
+        self.modules = [m for m in net.modules() if isinstance(m, ACTIVATION_TYPES)]
+        self._flags: list = [False] * len(self.modules)
+        self._handles = [m.register_forward_pre_hook(self._hook(k)) for k, m in enumerate(self.modules)]
+
+    def _hook(self, k):
+        def record(_module, inputs):
+            self._flags[k] = ~torch.all(inputs[0])  # a tensor: no device sync until zeros() is read
+        return record
+
+    def reset(self) -> None:
+        self._flags = [False] * len(self.modules)
+
+    def zeros(self) -> list[bool]:
+        return [bool(f) for f in self._flags]
+
+    def remove(self) -> None:
+        for h in self._handles:
+            h.remove()
+
+
+def gradients_differ(net0: nn.Module, net1: nn.Module, x: torch.Tensor, y: torch.Tensor) -> bool:
+    """The gradient pair on one batch: loss = CE(net0) + CE(net1), one backward (the CIFAR original's form; the
+    add passes each net its own gradient unchanged), exact comparison of the first layer's weight gradients."""
+    loss_fn = nn.CrossEntropyLoss()
+    net0.zero_grad(set_to_none=True)
+    net1.zero_grad(set_to_none=True)
+    (loss_fn(net0(x), y) + loss_fn(net1(x), y)).backward()
+    return not torch.equal(first_weight(net0).grad, first_weight(net1).grad)
 
 
 @dataclass(frozen=True)
+class Events:
+    """One run's two events (0-based batch numbers, -1 if never) and the batches it walked."""
+
+    first_zero: int  # first batch with an exact zero at a ReLU input
+    first_batch: int  # first batch whose first-layer weight gradients differ (the run is in S01)
+    batches_seen: int
+
+
+@dataclass(frozen=True)
+class Pair:
+    """net0 (alpha=0) and net1 (alpha=1) with identical weights; `relus`: how many of the screen's activation
+    modules (in order) are this pair's, i.e. its ReLU inputs are the screen's first `relus` ones."""
+
+    net0: nn.Module
+    net1: nn.Module
+    relus: int
+
+
+def walk(pairs: dict, batches_: Iterable, detector: str, screen: nn.Module | None = None,
+         forward: Callable | None = None) -> dict:
+    """Walk `batches_` ((x, y) in order) for every pair of `pairs` (key -> Pair) until each one's gradients differ
+    or the batches run out; returns key -> Events.
+
+    ``exact``: per batch one forward of `screen` (by `forward(screen, x, relus)`, which must run at least the
+    modules of the first `relus` activations; default: the whole net) decides which pairs can differ; only those
+    run the gradient pair. `screen` must be a net whose first activations see exactly what each pair's net0 sees
+    (net0 itself, or a deeper net of which net0 is a prefix). ``pair``: every pending pair runs on every batch.
+    """
+    if detector not in DETECTORS:
+        raise ValueError(f"unknown detector {detector!r}; choose one of {DETECTORS}")
+    forward = forward or (lambda net, x, relus: net(x))
+    pending, zero, found, seen = dict(pairs), {}, {}, 0
+    screen_watch = ZeroWatch(screen) if detector == "exact" else None
+    watches = {} if detector == "exact" else {k: ZeroWatch(p.net0) for k, p in pairs.items()}
+    try:
+        for i, (x, y) in enumerate(batches_):
+            seen = i + 1
+            if screen_watch is not None:
+                screen_watch.reset()
+                forward(screen, x, max(p.relus for p in pending.values()))
+                zeros = screen_watch.zeros()
+            for key, p in list(pending.items()):
+                if screen_watch is not None:
+                    hit = any(zeros[:p.relus])
+                    differ = hit and gradients_differ(p.net0, p.net1, x, y)
+                else:
+                    watches[key].reset()
+                    differ = gradients_differ(p.net0, p.net1, x, y)
+                    hit = any(watches[key].zeros()[:p.relus])
+                if hit:
+                    zero.setdefault(key, i)
+                if differ:
+                    found[key] = i
+                    del pending[key]
+            if not pending:
+                break
+    finally:
+        for w in [screen_watch, *watches.values()]:
+            if w is not None:
+                w.remove()
+    return {k: Events(zero.get(k, -1), found.get(k, -1), found[k] + 1 if k in found else seen) for k in pairs}
+
+
+def twin(net0: nn.Module, build1: Callable[[], nn.Module]) -> nn.Module:
+    """net1: `build1()` on net0's device and dtype, with net0's weights and buffers."""
+    ref = first_weight(net0)
+    net1 = build1().to(device=ref.device, dtype=ref.dtype)
+    net1.load_state_dict(net0.state_dict())
+    return net1.train(net0.training)
+
+
+# --- the volume_mnist MLP cells -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
 class VolumeCell:
-    """One cell of the volume grid: a net shape, a precision and how bifurcation is detected."""
+    """One cell of the volume grid: a net shape, a precision and a detector."""
 
     variant: str
     layers: int
     neurons: int
     batch_size: int
     bits: int
-    detector: str = "forward_zero"
+    detector: str = "exact"
 
     def __post_init__(self):
         if self.variant not in VARIANTS:
@@ -51,18 +180,20 @@ class VolumeCell:
             raise ValueError(f"unknown detector {self.detector!r}; choose one of {DETECTORS}")
         if self.layers < 1 or self.neurons < 1 or self.batch_size < 1:
             raise ValueError(f"layers, neurons and batch_size must be positive: {self}")
+        dtype_for_bits(self.bits)
 
 
 @dataclass
 class RunResult:
-    """One Monte-Carlo run: whether (and on which 0-based batch) it bifurcated."""
+    """One Monte-Carlo run: whether (and on which 0-based batch) it entered S01, and its first exact zero."""
 
     run: int
     seed: int
-    bifurcated: bool
-    first_batch: int  # -1 if the run never bifurcated
+    bifurcated: bool  # in S01: on some batch the gradients differed
+    first_batch: int  # first batch whose gradients differ; -1 if none
+    first_zero: int  # first batch with an exact zero at a ReLU input; -1 if none
     batches_seen: int
-    seconds: float  # wall time per run (the chunk average when draws are stacked)
+    seconds: float  # wall time of the run
 
 
 RUN_COLUMNS = [f.name for f in fields(RunResult)]
@@ -76,118 +207,50 @@ def build_net(cell: VolumeCell, alpha: float | None = None) -> nn.Sequential:
                first_activation=cell.variant == "relu_everywhere")
 
 
-def _first_zero_batch(net: nn.Sequential, xs: list[torch.Tensor]) -> tuple[int, int]:
-    """Forward-only detector: (first batch with an exact zero at a ReLU input or -1, batches seen)."""
-    modules = list(net)
-    with torch.no_grad():
-        for i, x in enumerate(xs):
-            h = x
-            for m in modules:
-                if isinstance(m, (nn.ReLU, ReLUAlpha)) and not bool(torch.all(h)):
-                    return i, i + 1
-                h = m(h)
-    return -1, len(xs)
-
-
-def _first_grad_difference(net0: nn.Sequential, net1: nn.Sequential, xs, ys) -> tuple[int, int]:
-    """Pair detector: (first batch where the first-layer weight gradients differ or -1, batches seen)."""
-    loss_fn = nn.CrossEntropyLoss()
-    w0, w1 = net0[1].weight, net1[1].weight
-    for i, (x, y) in enumerate(zip(xs, ys)):
-        loss_fn(net0(x), y).backward()
-        loss_fn(net1(x), y).backward()
-        if not torch.equal(w0.grad, w1.grad):
-            return i, i + 1
-    return -1, len(xs)
-
-
-def _hidden_linears(cell: VolumeCell, seeds, dtype, device) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """Weights (R, out, in) and biases (R, out) of each hidden Linear of the nets of `seeds`, stacked.
-
-    Each net is initialised exactly as in `run_once` (float32 on the CPU under its seed); the head (N -> 10)
-    is left out: no ReLU reads its output.
-    """
-    nets = []
-    for seed in seeds:
-        torch.manual_seed(seed)
-        nets.append([m for m in build_net(cell) if isinstance(m, nn.Linear)][: cell.layers])
-    return [
-        (torch.stack([n[i].weight.detach() for n in nets]).to(device=device, dtype=dtype),
-         torch.stack([n[i].bias.detach() for n in nets]).to(device=device, dtype=dtype))
-        for i in range(cell.layers)
-    ]
-
-
-def first_zero_batches_by_depth(cell: VolumeCell, xs: list[torch.Tensor], seeds: list[int],
-                                depths: list[int]) -> list[list[tuple[int, int]]]:
-    """Forward-only detector for many draws and nested depths at once: per seed, per depth in `depths`,
-    (first bifurcation batch or -1, batches seen).
-
-    The draws' hidden layers are stacked: the first layer is one GEMM of the batch against every draw's weights
-    side by side, the next layers are batched matmuls. Each output element is computed by the same kernel call
-    shape as one draw alone, so results equal `run_once` bit for bit (checked in the tests and, per job, by the
-    pair validation of `sample_volume`).
-
-    Depths nest: under one seed the net of depth d < L is the net of depth L cut after its d-th hidden layer
-    (the same draws from the generator in the same order; the head reads no ReLU), so depth d bifurcates on the
-    first batch with an exact zero in hidden layers 1..d. A draw leaves the stack once its shallowest depth
-    has bifurcated, and then every deeper one has too.
-    """
-    if not depths or max(depths) > cell.layers or min(depths) < 1:
-        raise ValueError(f"depths {depths} must lie in 1..{cell.layers}")
-    layers = _hidden_linears(cell, seeds, xs[0].dtype, xs[0].device)[: max(depths)]
-    has_relu = [cell.variant == "relu_everywhere" or i > 0 for i in range(len(layers))]
-    active = torch.arange(len(seeds))  # positions (into seeds) of the draws still walking the data
-    first = [[-1] * len(depths) for _ in seeds]
-    with torch.no_grad():
-        for i, x in enumerate(xs):
-            w1, b1 = layers[0]
-            r, n = w1.shape[0], w1.shape[1]
-            z = torch.addmm(b1.reshape(-1), x, w1.reshape(r * n, -1).T).view(len(x), r, n).transpose(0, 1)
-            hit = torch.zeros(r, dtype=torch.bool, device=x.device)
-            hit_at = {}  # depth -> draws with a zero in hidden layers 1..depth on this batch
-            for layer, (w, b) in enumerate(layers):
-                if layer > 0:
-                    z = torch.baddbmm(b.unsqueeze(1), h, w.transpose(1, 2))
-                if has_relu[layer]:
-                    hit = hit | ~z.reshape(r, -1).all(dim=1)
-                    h = z.clamp(min=0)
-                else:
-                    h = z
-                hit_at[layer + 1] = hit
-            for k, depth in enumerate(depths):
-                for pos in active[hit_at[depth].cpu()].tolist():
-                    if first[pos][k] < 0:
-                        first[pos][k] = i
-            done = hit_at[min(depths)]
-            if done.any():
-                keep = ~done
-                active = active[keep.cpu()]
-                layers = [(w[keep], b[keep]) for w, b in layers]
-                if len(active) == 0:
-                    break
-    return [[(f, f + 1) if f >= 0 else (-1, len(xs)) for f in per_depth] for per_depth in first]
-
-
-def first_zero_batches(cell: VolumeCell, xs: list[torch.Tensor], seeds: list[int]) -> list[tuple[int, int]]:
-    """Forward-only detector for many draws at once: (first bifurcation batch or -1, batches seen) per seed."""
-    return [per_depth[0] for per_depth in first_zero_batches_by_depth(cell, xs, seeds, [cell.layers])]
-
-
-def run_once(cell: VolumeCell, xs: list[torch.Tensor], ys: list[torch.Tensor], seed: int) -> tuple[int, int]:
-    """One Monte-Carlo run with the given seed: (first bifurcation batch or -1, batches seen).
-
-    The net is initialised in float32 on the CPU from `seed` (so every device and precision sees the same
-    initialisation), then cast to the cell's precision and moved to the batches' device.
-    """
-    to = {"dtype": dtype_for_bits(cell.bits), "device": xs[0].device}
+def build_pair(cell: VolumeCell, seed: int, dtype: torch.dtype, device) -> Pair:
+    """The pair of one run: net0 initialised in float32 on the CPU from `seed` (so every device and precision
+    sees the same initialisation), cast to `dtype` on `device`, and its alpha=1 twin."""
     torch.manual_seed(seed)
-    if cell.detector == "forward_zero":
-        return _first_zero_batch(build_net(cell).to(**to), xs)
-    net0 = build_net(cell, alpha=0.0).to(**to)
-    net1 = build_net(cell, alpha=1.0).to(**to)
-    net1.load_state_dict(net0.state_dict())
-    return _first_grad_difference(net0, net1, xs, ys)
+    net0 = build_net(cell, alpha=0.0).to(device=device, dtype=dtype)
+    net1 = twin(net0, lambda: build_net(cell, alpha=1.0))
+    return Pair(net0, net1, sum(isinstance(m, ACTIVATION_TYPES) for m in net0))
+
+
+def forward_through(net: nn.Sequential, x: torch.Tensor, relus: int) -> None:
+    """Run `net`'s modules in order until its `relus`-th activation has seen its input (the nested-depth screen:
+    deeper layers, and the head, which no ReLU reads, are not computed)."""
+    if relus == 0:
+        return
+    count = 0
+    for m in net:
+        x = m(x)
+        if isinstance(m, ACTIVATION_TYPES):
+            count += 1
+            if count == relus:
+                return
+
+
+def run_once(cell: VolumeCell, xs: list[torch.Tensor], ys: list[torch.Tensor], seed: int,
+             depths: list[int] | None = None) -> list[Events]:
+    """One Monte-Carlo run with `seed`: Events per depth of `depths` (default: the cell's own depth).
+
+    Under one seed the net of depth d is the deepest net cut after its d-th hidden layer plus a head of its own
+    (the generator draws the hidden layers in the same order), so the deepest net0's forward screens every depth;
+    each depth is decided by its own gradient pair. The shared prefix is asserted, not assumed.
+    """
+    depths = depths or [cell.layers]
+    if min(depths) < 1 or max(depths) != cell.layers:
+        raise ValueError(f"depths {depths} must lie in 1..{cell.layers} and include {cell.layers}")
+    dtype, device = xs[0].dtype, xs[0].device
+    pairs = {d: build_pair(replace(cell, layers=d), seed, dtype, device) for d in depths}
+    screen = pairs[cell.layers].net0
+    hidden = [m for m in screen if isinstance(m, nn.Linear)]
+    for d, p in pairs.items():
+        own = [m for m in p.net0 if isinstance(m, nn.Linear)][:d]
+        if not all(torch.equal(a.weight, b.weight) and torch.equal(a.bias, b.bias) for a, b in zip(own, hidden)):
+            raise RuntimeError(f"seed {seed}: the depth-{d} net is not a prefix of the depth-{cell.layers} net")
+    events = walk(pairs, zip(xs, ys), cell.detector, screen, forward_through)
+    return [events[d] for d in depths]
 
 
 def prepare_batches(data: TensorData, cell: VolumeCell, device="cpu") -> tuple[list[torch.Tensor], list[torch.Tensor]]:
@@ -198,45 +261,23 @@ def prepare_batches(data: TensorData, cell: VolumeCell, device="cpu") -> tuple[l
     return [x for x, _ in pairs], [y for _, y in pairs]
 
 
-def chunk_size(cell: VolumeCell, budget_bytes: int = 1 << 28) -> int:
-    """Draws stacked per chunk so the stacked weights stay within `budget_bytes` (at most 64)."""
-    per_draw = (784 + (cell.layers - 1) * cell.neurons) * cell.neurons * dtype_for_bits(cell.bits).itemsize
-    return max(1, min(64, budget_bytes // per_draw))
+# --- run files ----------------------------------------------------------------------------------------------------
 
+def sample_runs(run_seed: Callable[[int], list[Events]], runs: int, out_csv: str | Path, *, seed0: int = 0,
+                progress: bool = True, desc: str = "volume", depths: list[int] | None = None) -> list:
+    """`runs` Monte-Carlo runs (seeds seed0 .. seed0+runs-1) through `run_seed(seed) -> [Events per depth]`, one
+    row per run (and depth, with `depths`: a leading ``layers`` column) in `out_csv`.
 
-def pick_for_validation(results: list[RunResult], per_outcome: int) -> list[RunResult]:
-    """Up to `per_outcome` bifurcated and `per_outcome` non-bifurcated runs, to re-check with the gradient pair."""
-    return [r for r in results if r.bifurcated][:per_outcome] + [r for r in results if not r.bifurcated][:per_outcome]
-
-
-def validate_with_pair(cell: VolumeCell, xs, ys, results: list[RunResult], per_outcome: int) -> int:
-    """Re-run up to `per_outcome` bifurcated and non-bifurcated runs with the real gradient pair; any
-    disagreement is an error (the forward-only shortcut would not be exact here). Returns runs checked."""
-    pair = VolumeCell(cell.variant, cell.layers, cell.neurons, cell.batch_size, cell.bits, "pair")
-    picked = pick_for_validation(results, per_outcome)
-    for r in picked:
-        first, _ = run_once(pair, xs, ys, r.seed)
-        if first != r.first_batch:
-            raise RuntimeError(f"pair validation failed for {cell}, seed {r.seed}: forward-only detector says "
-                               f"{r.first_batch}, gradient pair says {first}")
-    return len(picked)
-
-
-def sample_runs(run_seeds, runs: int, out_csv: str | Path, *, seed0: int = 0, step: int = 1,
-                progress: bool = True, desc: str = "volume", depths: list[int] | None = None) -> list[RunResult]:
-    """`runs` Monte-Carlo runs (seeds seed0 .. seed0+runs-1), `step` at a time through
-    `run_seeds(seeds) -> [(first bifurcation batch or -1, batches seen), ...]`, one row per run in `out_csv`.
-
-    With `depths` (nested MLP depths), `run_seeds` gives per seed one outcome per depth and the CSV has a
-    leading ``layers`` column: one row per run and depth.
-
-    Rows are appended to ``<out_csv>.partial`` as chunks finish, so a killed job resumes where it stopped
-    (keeping only the runs complete in every depth); the final CSV appears only when every run is done.
+    Rows are appended to ``<out_csv>.partial`` as runs finish, so a killed job resumes where it stopped (keeping
+    only the runs complete in every depth); the final CSV appears only when every run is done. Returns the
+    RunResults, or (layers, RunResult) pairs with `depths`.
     """
     out_csv = Path(out_csv)
     partial = out_csv.with_name(out_csv.name + ".partial")
     keys = depths or [None]
     done = _complete_prefix(partial, runs, keys) if partial.exists() else []
+    if done:
+        print(f"resuming {out_csv} from {partial}: {len(done) // len(keys)} of {runs} runs done")
     partial.parent.mkdir(parents=True, exist_ok=True)
     with partial.open("w", newline="") as f:  # rewritten: a row cut by a kill is dropped, not resumed past
         writer = csv.writer(f)
@@ -246,18 +287,17 @@ def sample_runs(run_seeds, runs: int, out_csv: str | Path, *, seed0: int = 0, st
     with partial.open("a", newline="") as f, tqdm(total=runs, initial=len(done) // len(keys), disable=not progress,
                                                   desc=desc, mininterval=5) as bar:
         writer = csv.writer(f)
-        for start_run in range(len(done) // len(keys), runs, step):
-            chunk = list(range(start_run, min(runs, start_run + step)))
+        for run in range(len(done) // len(keys), runs):
             start = time.perf_counter()
-            outcomes = run_seeds([seed0 + r for r in chunk])
-            seconds = round((time.perf_counter() - start) / len(chunk), 4)
-            for run, outcome in zip(chunk, outcomes):
-                for key, (first, seen) in zip(keys, [outcome] if depths is None else outcome):
-                    result = RunResult(run, seed0 + run, first >= 0, first, seen, seconds)
-                    writer.writerow(_row(key, result))
-                    done.append((key, result))
+            outcome = run_seed(seed0 + run)
+            seconds = round(time.perf_counter() - start, 4)
+            for key, e in zip(keys, outcome, strict=True):
+                result = RunResult(run, seed0 + run, e.first_batch >= 0, e.first_batch, e.first_zero,
+                                   e.batches_seen, seconds)
+                writer.writerow(_row(key, result))
+                done.append((key, result))
             f.flush()
-            bar.update(len(chunk))
+            bar.update(1)
     partial.replace(out_csv)
     return [result for _, result in done] if depths is None else done
 
@@ -281,43 +321,17 @@ def _complete_prefix(partial: Path, runs: int, keys: list) -> list[tuple]:
 
 
 def sample_volume(cell: VolumeCell, data: TensorData, runs: int, out_csv: str | Path, *, seed0: int = 0,
-                  device="cpu", validate: int = 0, progress: bool = True,
+                  device="cpu", progress: bool = True,
                   depths: list[int] | None = None) -> list[RunResult] | list[tuple[int, RunResult]]:
-    """Run `runs` Monte-Carlo runs of `cell` into `out_csv` (resumable, see `sample_runs`).
-
-    ``forward_zero`` cells run in chunks of stacked draws (`first_zero_batches_by_depth`); with `depths` one job
-    serves the nested nets of those depths (cell.layers must be the deepest) and returns (layers, run) pairs.
-    ``validate`` > 0 re-checks that many bifurcated and non-bifurcated runs with the gradient pair, at the
-    shallowest and the deepest depth (a disagreement removes the CSV).
-    """
+    """Run `runs` Monte-Carlo runs of `cell` into `out_csv` (resumable, see `sample_runs`); with `depths` one job
+    serves the nested nets of those depths (cell.layers must be the deepest) and returns (layers, run) pairs."""
     xs, ys = prepare_batches(data, cell, device)
-    stacked = cell.detector == "forward_zero"
-    if depths is not None and (not stacked or max(depths) != cell.layers):
-        raise ValueError(f"nested depths {depths} need the forward_zero detector and cell.layers == max(depths)")
-    if depths is not None:
-        run_seeds = functools.partial(first_zero_batches_by_depth, cell, xs, depths=depths)
-    elif stacked:
-        run_seeds = functools.partial(first_zero_batches, cell, xs)
-    else:
-        def run_seeds(seeds):
-            return [run_once(cell, xs, ys, s) for s in seeds]
-    results = sample_runs(run_seeds, runs, out_csv, seed0=seed0, step=chunk_size(cell) if stacked else 1,
-                          progress=progress, desc=f"volume {cell}", depths=depths)
-    if validate and stacked:
-        by_depth = ({cell.layers: results} if depths is None else
-                    {d: [r for key, r in results if key == d] for d in {min(depths), max(depths)}})
-        try:
-            checked = sum(validate_with_pair(replace(cell, layers=d), xs, ys, rs, validate)
-                          for d, rs in by_depth.items())
-        except RuntimeError:
-            Path(out_csv).unlink()  # a result the real gradients contradict is not kept
-            raise
-        print(f"pair validation: {checked} runs agree with the forward-only detector")
-    return results
+    return sample_runs(lambda seed: run_once(cell, xs, ys, seed, depths), runs, out_csv, seed0=seed0,
+                       progress=progress, desc=f"volume {cell}", depths=depths)
 
 
 def read_runs(path: str | Path, layers: int | str | None = None) -> list:
-    """Read a run CSV, failing with the file name on a malformed file.
+    """Read a run CSV, failing with the file name and line on a malformed file.
 
     A nested-depth CSV (leading ``layers`` column) needs `layers`: the runs of that depth, or ``"all"`` for
     (layers, run) pairs.
@@ -333,8 +347,7 @@ def read_runs(path: str | Path, layers: int | str | None = None) -> list:
         rows = []
         for line, row in enumerate(reader, start=2):
             try:
-                result = RunResult(int(row["run"]), int(row["seed"]), row["bifurcated"] == "True",
-                                   int(row["first_batch"]), int(row["batches_seen"]), float(row["seconds"]))
+                result = _parse_run(row)
                 depth = int(row["layers"]) if nested else None
             except (TypeError, ValueError) as err:
                 raise ValueError(f"{path}, line {line}: malformed run row {row}: {err}") from None
@@ -347,3 +360,19 @@ def read_runs(path: str | Path, layers: int | str | None = None) -> list:
     if nested and layers != "all" and not rows:
         raise ValueError(f"{path}: no runs of depth {layers}")
     return rows
+
+
+def _parse_run(row: dict) -> RunResult:
+    """One CSV row as a RunResult, with the events' consistency checked (a zero must come no later than a
+    gradient difference, and a run stops at its gradient difference)."""
+    if row["bifurcated"] not in ("True", "False"):
+        raise ValueError(f"bifurcated must be True or False, not {row['bifurcated']!r}")
+    r = RunResult(int(row["run"]), int(row["seed"]), row["bifurcated"] == "True", int(row["first_batch"]),
+                  int(row["first_zero"]), int(row["batches_seen"]), float(row["seconds"]))
+    ok = (r.batches_seen >= 1 and -1 <= r.first_zero < r.batches_seen and r.first_batch >= -1
+          and r.bifurcated == (r.first_batch >= 0))
+    if r.bifurcated:
+        ok = ok and 0 <= r.first_zero <= r.first_batch and r.batches_seen == r.first_batch + 1
+    if not ok:
+        raise ValueError(f"inconsistent events {r}")
+    return r

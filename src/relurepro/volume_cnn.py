@@ -1,17 +1,14 @@
-"""First-bifurcation Monte-Carlo sampler for any network (relu_prime ``vol_*`` CDF figures, spec 2.6).
+"""First-bifurcation Monte-Carlo sampler for any network (relu_prime ``vol_*`` CDF figures).
 
 One run: seed -> a fresh net from its constructor (float32 on the CPU, so every device and precision sees the same
 initialisation) -> cast to the cell's precision -> walk the data batches *in train mode* (BatchNorm uses batch
 statistics, as the original) with no parameter update, until net0 (ReLU'(0)=0) and net1 (ReLU'(0)=1) would give
 different first-layer weight gradients, or `max_batches` batches were walked.
 
-Detectors:
-- ``pair``: the original CIFAR notebooks' comparison: two nets with identical weights (and BN buffers),
-  loss = CE(net0) + CE(net1), one backward, exact comparison of the first conv/linear layer's weight gradients
-  (zeroed every batch).
-- ``forward_zero``: both nets share their forward pass (no update), so their gradients can differ only where some
-  ReLU input is exactly 0: the first batch with such a zero is the bifurcation batch. Forward pre-hooks on every
-  activation module stop the forward pass at the first zero. Validated against ``pair`` in the tests.
+The decision is `relurepro.volume.walk`'s, the same for MLPs and CNNs: ``pair`` runs the original CIFAR notebooks'
+comparison on every batch (two nets with identical weights and BN buffers, loss = CE(net0) + CE(net1), one
+backward, exact comparison of the first conv/linear layer's weight gradients, zeroed every batch); ``exact`` runs
+net0's own forward on every batch and the pair only on batches with an exact zero at some ReLU input.
 
 Data protocols (spec 2.3):
 - ``cifar``: random crop 32 with zero padding 4 + horizontal flip (drawn per sample from the run's generator, on
@@ -35,14 +32,13 @@ from relurepro.activations import ReLUAlpha
 from relurepro.data import TensorData, normalize
 from relurepro.net_spec import NetSpec
 from relurepro.numerics import dtype_for_bits
-from relurepro.volume import RunResult, pick_for_validation, sample_runs
+from relurepro.volume import (ACTIVATION_TYPES, DETECTORS, Events, Pair, RunResult, first_weight, sample_runs, twin,
+                              walk)
 
 PROTOCOLS = ("cifar", "svhn", "mnist")
-DETECTORS = ("forward_zero", "pair")
 CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR_STD = (0.2023, 0.1994, 0.2010)
 DATA_SEED_OFFSET = 1_000_000_007
-ACTIVATION_TYPES = (nn.ReLU, ReLUAlpha)
 
 
 @dataclass(frozen=True)
@@ -54,7 +50,7 @@ class CnnVolumeCell:
     bits: int
     batch_size: int
     max_batches: int
-    detector: str = "forward_zero"
+    detector: str = "exact"
 
     def __post_init__(self):
         if self.protocol not in PROTOCOLS:
@@ -64,14 +60,6 @@ class CnnVolumeCell:
         if self.batch_size < 1 or self.max_batches < 1:
             raise ValueError(f"batch_size and max_batches must be positive: {self}")
         dtype_for_bits(self.bits)
-
-
-def first_weight(net: nn.Module) -> nn.Parameter:
-    """The weight of the first Conv2d/Linear in registration order (VGG features[0], ResNet conv1, MLP [1])."""
-    for m in net.modules():
-        if isinstance(m, (nn.Conv2d, nn.Linear)):
-            return m.weight
-    raise ValueError("the network has no Conv2d or Linear layer")
 
 
 class BatchStream:
@@ -124,82 +112,23 @@ class BatchStream:
                     return
 
 
-class _ZeroFound(Exception):
-    """Raised by the forward pre-hook to stop a forward pass at the first exact zero."""
-
-
-def _stop_at_zero(_module, inputs):
-    if not bool(torch.all(inputs[0])):
-        raise _ZeroFound
-
-
-def first_zero_batch(net: nn.Module, batches) -> tuple[int, int]:
-    """Forward-only detector: (first batch with an exact zero in a ReLU input or -1, batches seen)."""
-    handles = [m.register_forward_pre_hook(_stop_at_zero) for m in net.modules() if isinstance(m, ACTIVATION_TYPES)]
-    if not handles:
-        raise ValueError("the network has no ReLU module to watch")
-    seen = 0
-    try:
-        with torch.no_grad():
-            for i, (x, _) in enumerate(batches):
-                seen = i + 1
-                try:
-                    net(x)
-                except _ZeroFound:
-                    return i, seen
-    finally:
-        for h in handles:
-            h.remove()
-    return -1, seen
-
-
-def first_grad_difference(net0: nn.Module, net1: nn.Module, batches) -> tuple[int, int]:
-    """Pair detector: (first batch where the first layer's weight gradients differ or -1, batches seen)."""
-    loss_fn = nn.CrossEntropyLoss()
-    w0, w1 = first_weight(net0), first_weight(net1)
-    seen = 0
-    for i, (x, y) in enumerate(batches):
-        seen = i + 1
-        net0.zero_grad(set_to_none=True)
-        net1.zero_grad(set_to_none=True)
-        (loss_fn(net0(x), y) + loss_fn(net1(x), y)).backward()
-        if not torch.equal(w0.grad, w1.grad):
-            return i, seen
-    return -1, seen
-
-
-def run_once(cell: CnnVolumeCell, stream: BatchStream, seed: int, detector: str | None = None) -> tuple[int, int]:
-    """One run with `seed`: (first bifurcation batch or -1, batches seen). `detector` overrides the cell's."""
-    detector = detector or cell.detector
+def run_once(cell: CnnVolumeCell, stream: BatchStream, seed: int, detector: str | None = None) -> Events:
+    """One run with `seed`: its Events (first exact zero, first gradient difference, batches seen). `detector`
+    overrides the cell's."""
     to = {"dtype": stream.dtype, "device": stream.device}
     torch.manual_seed(seed)
     net0 = cell.net.build(lambda: ReLUAlpha(0.0), stream.shape).to(**to).train()
+    net1 = twin(net0, lambda: cell.net.build(lambda: ReLUAlpha(1.0), stream.shape))
+    relus = sum(isinstance(m, ACTIVATION_TYPES) for m in net0.modules())
+    if not relus:
+        raise ValueError("the network has no ReLU module to watch")
     batches = stream.walk(torch.Generator().manual_seed(seed + DATA_SEED_OFFSET))
-    if detector == "forward_zero":
-        return first_zero_batch(net0, batches)
-    net1 = cell.net.build(lambda: ReLUAlpha(1.0), stream.shape).to(**to).train()
-    net1.load_state_dict(net0.state_dict())
-    return first_grad_difference(net0, net1, batches)
-
-
-def validate_with_pair(cell: CnnVolumeCell, stream: BatchStream, results: list[RunResult], per_outcome: int) -> int:
-    """Re-run up to `per_outcome` bifurcated and non-bifurcated forward_zero runs with the gradient pair; any
-    disagreement is an error. Returns the number of runs checked."""
-    picked = pick_for_validation(results, per_outcome)
-    for r in picked:
-        first, _ = run_once(cell, stream, r.seed, detector="pair")
-        if first != r.first_batch:
-            raise RuntimeError(f"pair validation failed for {cell}, seed {r.seed}: forward_zero says batch "
-                               f"{r.first_batch}, the gradient pair says {first}")
-    return len(picked)
+    return walk({0: Pair(net0, net1, relus)}, batches, detector or cell.detector, screen=net0)[0]
 
 
 def sample_cell(cell: CnnVolumeCell, data: TensorData, runs: int, out_csv: str | Path, *, seed0: int = 0,
-                device="cpu", validate: int = 0, progress: bool = True) -> list[RunResult]:
-    """All runs of one cell into `out_csv` (resumable); `validate` > 0 checks forward_zero runs against pair."""
+                device="cpu", progress: bool = True) -> list[RunResult]:
+    """All runs of one cell into `out_csv` (resumable, see `relurepro.volume.sample_runs`)."""
     stream = BatchStream(data, cell, device)
-    results = sample_runs(lambda seeds: [run_once(cell, stream, s) for s in seeds], runs, out_csv, seed0=seed0,
-                          progress=progress, desc=f"volume {cell.net.tag()} bn={cell.net.batch_norm} {cell.bits}b")
-    if validate and cell.detector == "forward_zero":
-        print(f"pair validation: {validate_with_pair(cell, stream, results, validate)} runs agree")
-    return results
+    return sample_runs(lambda seed: [run_once(cell, stream, seed)], runs, out_csv, seed0=seed0, progress=progress,
+                       desc=f"volume {cell.net.tag()} bn={cell.net.batch_norm} {cell.bits}b")

@@ -27,10 +27,12 @@ COLUMNS = {
     "runs": "Monte-Carlo runs (seeded initialisations)",
     "bifurcated": "runs found in S01 (within the first x*1000 samples for sample_size)",
     "percent": "100 * bifurcated / runs",
+    "zero_runs": "runs with an exact zero at a ReLU input (within the same samples): necessary for S01, not sufficient",
+    "zero_percent": "100 * zero_runs / runs (>= percent)",
     "percent_panel": "percent divided by the panel's maximum x 100 (original S8 normalisation)",
     "display": "value drawn: percent; with paper_quirks percent_panel, and a measured 64-bit 0 as 0.5 (S6)",
     "dataset": "dataset and sample count walked per run",
-    "detector": "forward_zero or pair",
+    "detector": "exact (zero screen + gradient pair) or pair (the pair on every batch); both decide S01 exactly",
 }
 
 
@@ -58,19 +60,18 @@ def panel_points(vol: dict) -> list[dict]:
 def cells(vol: dict) -> list[dict]:
     """The Monte-Carlo jobs of the figure, each with its precision and number of runs.
 
-    `layers` is a dash-joined list of depths: with the forward_zero detector the nets of one width, batch size,
-    precision and run count that differ only in depth are one job (a shallower net under the same seed is the
-    deeper one cut short, see `first_zero_batches_by_depth`); the pair detector runs each depth alone.
+    `layers` is a dash-joined list of depths: the nets of one width, batch size, precision and run count that
+    differ only in depth are one job (under one seed a shallower net's hidden layers are the deeper one's first
+    layers, so the deepest net's forward screens them all; see `relurepro.volume.run_once`).
     """
     shapes = sorted({(p["variant"], p["layers"], p["neurons"], p["batch"]) for p in panel_points(vol)})
-    nest = vol["detector"] == "forward_zero"
     jobs: dict[tuple, list[int]] = {}
     for v, L, N, b in shapes:
         for bits in BITS:
             runs = runs_for(vol, bits, L, N, b)
-            jobs.setdefault((v, None if nest else L, N, b, bits, runs), []).append(L)
+            jobs.setdefault((v, N, b, bits, runs), []).append(L)
     return [{"variant": v, "layers": "-".join(map(str, sorted(depths))), "neurons": N, "batch": b, "bits": bits,
-             "runs": runs} for (v, _, N, b, bits, runs), depths in jobs.items()]
+             "runs": runs} for (v, N, b, bits, runs), depths in jobs.items()]
 
 
 def job_depths(layers: str) -> list[int]:
@@ -91,7 +92,9 @@ def display_note(paper_quirks: bool) -> str:
                 " (as the original R script); labels = % of runs in S01 (32 bit)")
     else:
         bars = "bars = % of runs in S01; labels = the 32- and 64-bit values (paper_quirks off)"
-    return bars + "; every cell uses seeds 0..runs-1, so cells share initialisations (common random numbers)"
+    return (bars + "; S01 = the first-layer weight gradients of ReLU'(0)=0 and =1 differ on some batch (decided by "
+            "the gradient pair); crosses on the neurons panel = % of runs with an exact zero at a ReLU input (necessary, "
+            "not sufficient); every cell uses seeds 0..runs-1, so cells share initialisations (common random numbers)")
 
 
 def aggregate(vol: dict, cell_csvs: dict[tuple, str | Path], paper_quirks: bool = False) -> pd.DataFrame:
@@ -109,15 +112,15 @@ def aggregate(vol: dict, cell_csvs: dict[tuple, str | Path], paper_quirks: bool 
             if key not in cell_csvs:
                 raise KeyError(f"no run CSV for volume cell {key}")
             runs = read_runs(cell_csvs[key], layers=point["layers"])
-            if point["panel"] == "sample_size":
-                # Bifurcated before reaching batch floor(s / batch), as the original R script counts.
-                horizon = point["x"] // point["batch"]
-                hits = sum(r.bifurcated and r.first_batch < horizon for r in runs)
-                x = point["x"] / 1000
-            else:
-                hits, x = sum(r.bifurcated for r in runs), point["x"]
-            rows.append({**point, "x": x, "bits": bits, "runs": len(runs), "bifurcated": hits,
-                         "percent": 100.0 * hits / len(runs)})
+            # Events before batch floor(s / batch) for the sample-size panel, as the original R script counts;
+            # anywhere in the walk otherwise.
+            sample_panel = point["panel"] == "sample_size"
+            horizon = point["x"] // point["batch"] if sample_panel else None
+            hits = sum(_within(r.first_batch, horizon) for r in runs)
+            zeros = sum(_within(r.first_zero, horizon) for r in runs)
+            rows.append({**point, "x": point["x"] / 1000 if sample_panel else point["x"], "bits": bits,
+                         "runs": len(runs), "bifurcated": hits, "percent": 100.0 * hits / len(runs),
+                         "zero_runs": zeros, "zero_percent": 100.0 * zeros / len(runs)})
     df = pd.DataFrame(rows)
     panel_max = df.groupby("panel")["percent"].transform("max")
     df["percent_panel"] = (100.0 * df["percent"] / panel_max.where(panel_max > 0, 1.0)).round(6)
@@ -130,12 +133,17 @@ def aggregate(vol: dict, cell_csvs: dict[tuple, str | Path], paper_quirks: bool 
     return df.sort_values(["panel", "x", "bits"], kind="stable")[list(COLUMNS)].reset_index(drop=True)
 
 
+def _within(batch: int, horizon: int | None) -> bool:
+    """An event at 0-based `batch` (-1: never) happened before batch `horizon` (None: at all)."""
+    return batch >= 0 and (horizon is None or batch < horizon)
+
+
 def validate_aggregate(df: pd.DataFrame, path: str = "volume_mnist.csv") -> None:
     """Fail loudly, naming the file, when an aggregated CSV does not follow COLUMNS."""
     if list(df.columns) != list(COLUMNS):
         raise ValueError(f"{path}: expected columns {list(COLUMNS)}, found {list(df.columns)}")
     bad = df[~df["panel"].isin(PANELS) | ~df["bits"].isin(BITS) | (df["runs"] < 1)
-             | (df["bifurcated"] < 0) | (df["bifurcated"] > df["runs"])]
+             | (df["bifurcated"] < 0) | (df["bifurcated"] > df["zero_runs"]) | (df["zero_runs"] > df["runs"])]
     if len(bad):
         raise ValueError(f"{path}: malformed rows:\n{bad.head()}")
 
