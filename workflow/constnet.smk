@@ -155,7 +155,7 @@ rule cn_sigprop:
         "../envs/torch.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=4000,  # paper scale: depth 256 keeps every layer for the backward pass
         runtime=120,
     params:
         sigprop={k: v for k, v in CN["sigprop"].items() if k != "deviations"},
