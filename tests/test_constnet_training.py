@@ -187,3 +187,14 @@ def test_figures_name_arms_by_what_ran_and_say_what_broke_symmetry():
     table = figures.final_table(metrics)
     assert list(table.mechanism) == ["ulp noise (emulated)", "reordered float32 sums (emulated)",
                                      "nothing (deterministic)", "dropout 0.01 + ulp noise (emulated)"]
+
+
+@pytest.mark.parametrize("init,expected", [
+    ("h_hh_hh_hh", "random init + ulp noise (emulated)"),
+    ("1_ii_ii_ii", "identity layers' rounding + ulp noise (emulated)"),
+    ("1_11_11_11", "ulp noise (emulated)"),
+])
+def test_leakynet_mechanisms(init, expected):
+    from relurepro.constnet.runs import mechanism
+
+    assert mechanism("leakynet", init, "ulp", 0.0) == expected

@@ -58,6 +58,14 @@ def mechanism(kind: str, init: str, breaker: str, droprate: float) -> str:
     parts = []
     if kind == "constnet" and init == "random":
         parts.append("random init (never symmetric)")
+    if kind == "leakynet":
+        chars = init.replace("_", "")
+        if set(chars) - set("i1"):  # h, k and the noisy averages draw random weights
+            parts.append("random init")
+        if set(chars[1:]) & set("ik"):
+            # identity-like weights plus a uniform update sum each channel's inputs in a different order of
+            # magnitudes, so float32 rounding differs per channel even without noise
+            parts.append("identity layers' rounding")
     if droprate > 0:
         parts.append(f"dropout {droprate:g}")
     if breaker != "det":
