@@ -24,7 +24,8 @@ VOL_CELL_CSVS = [
 rule volume_mlp_cell:
     """Monte-Carlo runs of one volume cell (Section 3): one row per seeded initialisation (and depth, with
     nested depths layers~1-2-3), with the first batch on which ReLU'(0)=0 and ReLU'(0)=1 give different
-    first-layer weight gradients (S01) and the first batch with an exact zero at a ReLU input."""
+    first-layer weight gradients (S01) and the first batch with an exact zero at a ReLU input.
+    """
     input:
         lambda w: dataset_ready(w.dataset),
     output:
