@@ -83,6 +83,9 @@ rule ua_train:
         gpu=GPU,
     params:
         ua=UA,
+        # names how test points are seeded (docs/uniform_accuracy.md): a changed value reruns jobs and renames
+        # their resume checkpoints, so no result or checkpoint from the old seeding is kept
+        test_seeding="test seed = SeedSequence child of the trial seed (issue 19)",
     script:
         "../scripts/uniform_accuracy/train.py"
 
