@@ -27,7 +27,7 @@ prepare_volume <- function(table) {
   table[]
 }
 
-ZERO_SERIES <- "runs with an exact zero at a ReLU input (necessary for S01, not sufficient)"
+ZERO_SERIES <- "exact zero at\na ReLU input"
 
 # The four-panel bar chart: proportion of runs in S01 per panel value and precision; on the neurons panel a
 # second series marks the runs whose forward pass met an exact zero (the gap to the bar: zeros whose gradient
@@ -41,7 +41,8 @@ volume_mnist_plot <- function(table, note = "") {
     zeros <- table[panel == PANEL_LABELS[["neurons"]]]
     plot <- plot +
       geom_point(data = zeros, aes(y = zero_percent, group = precision, shape = ZERO_SERIES),
-                 position = position_dodge(width = 0.9), size = 1.2, stroke = 0.4, colour = "black") +
+                 position = position_dodge(width = 0.9), size = 1.2, stroke = 0.4, colour = "black",
+                 show.legend = c(shape = TRUE, fill = FALSE)) +
       scale_shape_manual(values = setNames(4, ZERO_SERIES), name = NULL)
   }
   # The measured 32- and 64-bit percentages over their bars: small bars (and 64-bit zeros) stay readable.
@@ -57,17 +58,17 @@ volume_mnist_plot <- function(table, note = "") {
     labs(x = NULL, y = "Proportion %", caption = note) +
     theme_bw() +
     theme(strip.placement = "outside", strip.background = element_blank(),
-          plot.caption = element_text(size = 6, hjust = 0), legend.text = element_text(size = 6),
-          legend.position = "right")
+          plot.caption = element_text(size = 6, hjust = 0), legend.text = element_text(size = 6))
 }
 
 if (exists("snakemake")) {
+  snakemake@source("../reproducible.R")  # ggsave_reproducible: no build time in the PDF
   log <- file(snakemake@log[[1]], open = "wt")
   sink(log, type = "message")
   sink(log)
   table <- fread(snakemake@input[[1]])
   plot <- volume_mnist_plot(table, note = strwrap(snakemake@params[["note"]], 160) |> paste(collapse = "\n"))
-  ggsave(snakemake@output[["pdf"]], plot, width = 8, height = 2.4)
-  ggsave(snakemake@output[["png"]], plot, width = 8, height = 2.4, dpi = 150)
+  ggsave_reproducible(snakemake@output[["pdf"]], plot, width = 8, height = 2.4)
+  ggsave_reproducible(snakemake@output[["png"]], plot, width = 8, height = 2.4, dpi = 150)
   print(table)
 }
