@@ -50,7 +50,7 @@ def test_plot_has_bars_facets_and_the_paper_colours(tmp_path):
 
 
 def test_the_neurons_panel_marks_the_exact_zero_rate():
-    table = volume_table().assign(zero_percent=lambda t: t["display"] + 7.0)
+    table = volume_table().assign(zero_percent=lambda t: t["display"] / 2 + 7.0)
     built = robjects.r["ggplot_build"](robjects.r["volume_mnist_plot"](to_r(table), ""))
     points = built.rx2("data")[1]
     # One point per neurons-panel bar, at its zero rate, in the neurons facet only (panel 2).
