@@ -13,6 +13,16 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+# `--config mirror=` hands over null, not "": for the keys whose unset value is empty, null means that default.
+for _key, _empty in {
+    "mirror": "",
+    "imagenet_dir": "",
+    "allow_redirect_hosts": [],
+}.items():
+    if _key in config and config[_key] is None:
+        config[_key] = _empty
+
+
 validate(config, "config/schema.yaml")
 
 

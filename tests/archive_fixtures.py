@@ -116,9 +116,21 @@ def build_mirror(mirror: Path, with_sizes: bool = True) -> dict:
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
-    """Serves the mirror folder; paths under /lie/ announce the full size but send only half (a dropped link)."""
+    """Serves the mirror folder; paths under /lie/ announce the full size but send only half (a dropped link).
+
+    Redirects: /same/<path> answers 302 to /<path> on this server; /to/<port>/<path> answers 302 to
+    http://127.0.0.1:<port>/<path>, another host in the downloader's sense (scheme + host + port)."""
 
     def do_GET(self):
+        if self.path.startswith(("/same/", "/to/")):
+            parts = self.path.split("/")
+            target = "/" + "/".join(parts[2:]) if parts[1] == "same" else \
+                f"http://127.0.0.1:{parts[2]}/" + "/".join(parts[3:])
+            self.send_response(302)
+            self.send_header("Location", target)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
         if not self.path.startswith("/lie/"):
             return super().do_GET()
         data = Path(self.translate_path(self.path[len("/lie"):])).read_bytes()

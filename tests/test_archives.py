@@ -4,6 +4,9 @@ from a local HTTP mirror (offline)."""
 from __future__ import annotations
 
 import json
+import os
+import re
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -193,22 +196,127 @@ def test_check_imagenet(tmp_path):
 
 @pytest.mark.workflow
 def test_snakemake_rule(tmp_path):
-    """Rule download_dataset end to end: mirror and catalog from --config, run in a scratch working folder."""
+    """Rule download_dataset end to end: mirror, catalog and allowed redirect hosts from --config, run in a scratch
+    working folder; the mirror redirects to another host (port), which the config allows."""
     folder = tmp_path / "mirror"
     catalog_path = tmp_path / "catalog.yaml"
     catalog_path.write_text(yaml.safe_dump(build_mirror(folder)))
     snakemake = Path(sys.executable).with_name("snakemake")
     stamp = tmp_path / "data" / "mnist" / "verified.json"
-    with serve(folder) as url:
+    with serve(folder) as url, serve(folder) as other:
         run = subprocess.run(
             [str(snakemake), "--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path), "--cores", "1",
              "--configfile", str(REPO / "config" / "config.yaml"),
-             "--config", f"data_root={tmp_path / 'data'}", f"mirror={url}", f"datasets_catalog={catalog_path}",
+             "--config", f"data_root={tmp_path / 'data'}", f"mirror={url}/to/{other.rsplit(':', 1)[1]}",
+             f"datasets_catalog={catalog_path}", f"allow_redirect_hosts=[{other}]",
              "--", str(stamp)],
             capture_output=True, text=True, timeout=300)
     log = tmp_path / "logs" / "data" / "download_mnist.log"
     detail = run.stdout + run.stderr + (log.read_text() if log.exists() else "")
     assert run.returncode == 0, detail
     assert json.loads(stamp.read_text())["dataset"] == "mnist"
-    assert "verified" in log.read_text()
+    assert "verified" in log.read_text() and f"(redirected to {other}/mnist/" in log.read_text()
     assert len(archives.load_official("mnist", "train", tmp_path / "data")) == N["train"]
+
+
+# --- issue #20: file modes, redirects, confinement -------------------------------------------------------------
+
+@pytest.mark.parametrize("mask", [0o022, 0o002, 0o077])
+def test_downloaded_files_follow_the_umask(mirror, tmp_path, mask):
+    """A shared data_root must be readable by others: files get 0666 & ~umask, as open() gives, not mkstemp's
+    0600 (downloads, gunzipped IDX files, the stamp); a tarball's members their stored mode (0644 here) & ~umask,
+    as tar gives; folders 0777 & ~umask."""
+    url, _, catalog = mirror
+    old = os.umask(mask)
+    try:
+        for name in ("mnist", "cifar10"):
+            archives.download(name, tmp_path, mirror=url, catalog=catalog)
+    finally:
+        os.umask(old)
+    modes = {str(p.relative_to(tmp_path)): stat.S_IMODE(p.stat().st_mode) for p in tmp_path.rglob("*")}
+    assert len(modes) > 15 and "mnist/verified.json" in modes and "cifar10/cifar-10-batches-py/test_batch" in modes
+
+    def want(path):
+        if (tmp_path / path).is_dir():
+            return 0o777 & ~mask
+        return (0o644 if "cifar-10-batches-py/" in path else 0o666) & ~mask
+
+    assert {p: oct(m) for p, m in modes.items() if m != want(p)} == {}
+
+
+def test_origin_is_scheme_host_and_port():
+    assert archives.origin("http://127.0.0.1:8000/x") == "http://127.0.0.1:8000"
+    assert archives.origin("HTTPS://Example.org/a?b") == "https://example.org:443"
+    assert archives.origin("http://example.org/") == archives.origin("http://example.org:80/y")
+    allowed = archives._redirect_allowed
+    assert allowed("http://a:1/x", "http://a:1/y", [])
+    assert not allowed("http://a:1/x", "http://a:2/x", [])  # same name, another port: another host
+    assert not allowed("http://a/x", "http://b/x", [])
+    assert allowed("http://a/x", "http://b/x", ["http://b"]) and allowed("http://a/x", "http://b/x", ["*"])
+    assert allowed("http://a/x", "https://a/x", [])  # the TLS upgrade of the same host
+    assert not allowed("http://a/x", "https://b/x", []) and not allowed("http://a:8080/x", "https://a/x", [])
+
+
+def test_cross_host_redirect_is_refused_unless_allowed(tmp_path, capfd):
+    """A 127.0.0.1 server redirecting to 127.0.0.1 on another port is a cross-host redirect: refused by default,
+    with both URLs named; followed when the target host is allowed, and the log names the final URL."""
+    folder = tmp_path / "mirror"
+    catalog = build_mirror(folder)
+    root = tmp_path / "data"
+    with serve(folder) as first, serve(folder) as second:
+        port = second.rsplit(":", 1)[1]
+        hop = f"{first}/to/{port}"
+        start = f"{hop}/mnist/train-images-idx3-ubyte.gz"
+        target = f"{second}/mnist/train-images-idx3-ubyte.gz"
+        with pytest.raises(archives.RedirectError) as err:
+            archives.download("mnist", root, mirror=hop, catalog=catalog)
+        assert start in str(err.value) and target in str(err.value)
+        assert "allow_redirect_hosts" in str(err.value)
+        assert leftovers(root) == []
+        with pytest.raises(archives.RedirectError):  # allowing some other host does not help
+            archives.download("mnist", root, mirror=hop, catalog=catalog, allow_redirect_hosts=["http://127.0.0.1"])
+        capfd.readouterr()
+        stamp = archives.download("mnist", root, mirror=hop, catalog=catalog, allow_redirect_hosts=[second])
+    log = capfd.readouterr().err
+    assert f"downloading {start} (redirected to {target})" in log
+    files = json.loads(stamp.read_text())["files"]
+    assert files[0]["url"] == start and files[0]["final_url"] == target
+    assert len(archives.load_official("mnist", "train", root)) == N["train"]
+
+
+def test_same_host_redirect_is_followed_and_logged(mirror, tmp_path, capfd):
+    url, _, catalog = mirror
+    archives.download("mnist", tmp_path, mirror=url + "/same", catalog=catalog)
+    assert f"(redirected to {url}/mnist/t10k-labels-idx1-ubyte.gz)" in capfd.readouterr().err
+
+
+@pytest.mark.parametrize("field, value", [
+    ("filename", "../../x"),
+    ("filename", "../../../x"),
+    ("filename", "/tmp/relurepro-absolute-x"),
+    ("filename", "../fashion_mnist/x"),  # inside data_root but another dataset's folder
+    ("folder", "../.."),
+    ("name", "../escaped"),
+    ("name", "."),
+])
+def test_catalog_paths_stay_under_data_root(tmp_path, field, value):
+    """No dataset name, folder or filename from a catalog writes outside <data_root>/<dataset>/; the error
+    comes before any fetch and names the offending value."""
+    folder = tmp_path / "mirror"
+    catalog = build_mirror(folder)
+    entry = catalog["mnist"]
+    entry["base_urls"] = [folder.as_uri() + "/mnist/"]
+    if field == "filename":
+        data = (folder / "mnist" / entry["files"][0]["filename"]).read_bytes()
+        (folder / "x").write_bytes(data)  # where ../x resolves on the mirror too
+        entry["files"][0]["filename"] = value
+    elif field == "folder":
+        entry["folder"] = value
+    name = value if field == "name" else "mnist"
+    catalog = {name: entry}
+    root = tmp_path / "a" / "b" / "data"
+    before = sorted(p for p in tmp_path.rglob("*") if not p.is_relative_to(folder))
+    with pytest.raises(ValueError, match=re.escape(repr(value))):
+        archives.download(name, root, catalog=catalog)
+    assert sorted(p for p in tmp_path.rglob("*") if not p.is_relative_to(folder)) == before
+    assert not Path("/tmp/relurepro-absolute-x").exists()

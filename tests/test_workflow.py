@@ -160,6 +160,43 @@ def test_bad_scale_file_value_names_the_key(workdir, old, new, key):
     assert proc.returncode != 0
     out = proc.stderr + proc.stdout
     assert f"'{old.split(':')[0]}'" in out and key in out
+    assert f"scale file {path}" in out  # which file, not only "Error validating config file"
+
+
+@pytest.mark.parametrize("text", ["", "# nothing yet\n", "relu_prime: {}\n"])
+def test_empty_or_partial_scale_file_is_an_error_naming_the_file(workdir, text):
+    path = workdir / "config" / "scales" / "smoke.yaml"
+    path.write_text(text)
+    proc = snakemake(workdir, "-n", "figures/all", "--config", "scale=smoke", check=False)
+    out = proc.stderr + proc.stdout
+    assert proc.returncode != 0
+    assert f"scale file {path}" in out and "KeyError" not in out
+
+
+def test_empty_override_restores_the_empty_default(workdir):
+    """`--config mirror=` reads as null; for the keys whose default is empty it means that default again."""
+    proc = snakemake(workdir, "-n", "figures/relu_prime/volume_mnist.pdf", "--config", "scale=smoke", "mirror=",
+                     "imagenet_dir=", "allow_redirect_hosts=", check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    proc = snakemake(workdir, "-n", "figures/relu_prime/volume_mnist.pdf", "--config", "scale=smoke", "data_root=",
+                     check=False)
+    assert proc.returncode != 0 and "data_root" in proc.stderr + proc.stdout  # no empty default to restore
+
+
+@pytest.mark.parametrize("override", ["allow_redirect_hosts=[example.org]", "allow_redirect_hosts=http://a.org"])
+def test_allow_redirect_hosts_must_be_a_list_of_origins(workdir, override):
+    proc = snakemake(workdir, "-n", "figures/relu_prime/volume_mnist.pdf", "--config", "scale=smoke", override,
+                     check=False)
+    assert proc.returncode != 0 and "allow_redirect_hosts" in proc.stderr + proc.stdout
+
+
+def test_data_root_with_braces_is_refused_by_name(workdir):
+    """Braces would read as wildcards in the download rule's output: a config error naming data_root instead."""
+    proc = snakemake(workdir, "-n", "figures/all", "--config", "scale=paper", "data_root=/tmp/d{x}", check=False)
+    out = proc.stderr + proc.stdout
+    assert proc.returncode != 0
+    assert "schema['properties']['data_root']" in out and "braces" in out
+    assert "Wildcard" not in out and "RuleException" not in out
 
 
 def test_one_figure_needs_only_its_own_jobs(workdir):

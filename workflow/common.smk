@@ -3,6 +3,8 @@
 import shutil
 from pathlib import Path
 
+from snakemake.exceptions import WorkflowError
+
 from relurepro.config import deviations_note, expose_library, load_scale
 
 # Jobs import the library from this checkout, also inside --use-conda environments and on cluster nodes.
@@ -10,8 +12,15 @@ expose_library()
 
 SCALE = config["scale"]
 # The grids of the chosen scale, validated before any job: a wrong key or type stops the run here.
-SC = load_scale(Path(workflow.basedir) / "config" / "scales" / f"{SCALE}.yaml")
-validate(SC, "../config/scales.schema.yaml")
+SCALE_FILE = Path(workflow.basedir) / "config" / "scales" / f"{SCALE}.yaml"
+SC = load_scale(SCALE_FILE)
+# Snakemake's own message says "config file" and names none: the error names the scale file.
+try:
+    validate(SC, "../config/scales.schema.yaml")
+except WorkflowError as err:
+    raise WorkflowError(
+        f"scale file {SCALE_FILE} does not match config/scales.schema.yaml", err
+    ) from None
 
 # GPU rules ask for resources gpu=1 only when training will run on CUDA.
 USE_GPU = config["device"] == "cuda" or (

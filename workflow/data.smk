@@ -38,5 +38,6 @@ rule download_dataset:
     params:
         root=lambda w, output: str(Path(output[0]).parent.parent),
         mirror=config["mirror"],
+        allow_redirect_hosts=config["allow_redirect_hosts"],
     script:
         "../scripts/data/download.py"

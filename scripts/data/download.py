@@ -4,4 +4,4 @@ from relurepro import archives, jobs
 
 jobs.start(snakemake, strict=False)
 archives.download(snakemake.wildcards.name, snakemake.params.root, mirror=snakemake.params.mirror,
-                  catalog=snakemake.input.catalog)
+                  catalog=snakemake.input.catalog, allow_redirect_hosts=list(snakemake.params.allow_redirect_hosts))

@@ -10,6 +10,16 @@ Mirror rule: with ``mirror`` set, every file comes from ``<mirror>/<dataset>/<fi
 ``http://host/data/mnist/train-images-idx3-ubyte.gz``); the dataset folder keeps MNIST and Fashion-MNIST, whose
 filenames are identical, apart. ``file://`` mirrors work too (urllib handles them).
 
+Redirects: a "host" here is an origin, scheme + host name + port (``http://127.0.0.1:8000`` and
+``http://127.0.0.1:8001`` are two hosts). A redirect to another host is refused unless that host is listed in
+``allow_redirect_hosts`` (config/config.yaml; ``"*"`` accepts any host). The one redirect always followed is the
+upgrade from ``http://h`` to ``https://h`` on the default ports: same host name, only TLS added. The log names
+the URL a file finally came from.
+
+Paths: every file lands under ``<data_root>/<dataset>/``; a catalog whose dataset name, folder or filename would
+leave it (``../x``, an absolute path, a link out) is refused before anything is fetched. Files get the modes the
+process umask allows (as ``open`` would create them), so a data root shared through a group stays readable.
+
 :func:`check_imagenet` checks an ImageNet-1k folder (which cannot be downloaded without an account).
 """
 
@@ -25,6 +35,7 @@ import sys
 import tarfile
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -50,6 +61,55 @@ class DownloadError(RuntimeError):
 
 class ChecksumError(DownloadError):
     """A fetched file has the wrong size or MD5."""
+
+
+class RedirectError(DownloadError):
+    """A server redirected to a host that allow_redirect_hosts does not list."""
+
+
+def _umask() -> int:
+    """The process umask (reading it means setting it; set it straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _as_created(path: str | Path, mode: int = 0o666) -> None:
+    """Give a file made by mkstemp (always 0600) the mode open() would have given it under the umask."""
+    os.chmod(path, mode & ~_umask())
+
+
+def origin(url: str) -> str:
+    """scheme://host:port of a URL, the port made explicit (http 80, https 443): what "host" means here."""
+    parts = urllib.parse.urlsplit(url)
+    scheme = parts.scheme.lower()
+    port = parts.port or {"http": 80, "https": 443, "ftp": 21}.get(scheme)
+    host = (parts.hostname or "").lower()
+    return f"{scheme}://{host}:{port}" if port else f"{scheme}://{host}"
+
+
+def _redirect_allowed(start: str, target: str, allowed) -> bool:
+    if "*" in allowed or origin(target) in {origin(start), *(origin(a) for a in allowed)}:
+        return True
+    # http://h -> https://h on the default ports: the same host name, only TLS added.
+    a, b = urllib.parse.urlsplit(start), urllib.parse.urlsplit(target)
+    return (origin(start) == f"http://{a.hostname}:80" and origin(target) == f"https://{a.hostname}:443"
+            and a.hostname == b.hostname)
+
+
+def _opener(url: str, allowed):
+    """A urllib opener that follows redirects only to `url`'s own host and the hosts in `allowed`."""
+
+    class Guard(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, req, fp, code, msg, headers, newurl):
+            # Every hop is checked against the first URL, so a chain cannot walk from host to host.
+            if not _redirect_allowed(url, newurl, allowed):
+                raise RedirectError(
+                    f"refused redirect from {url} to {newurl}: {origin(newurl)} is another host than "
+                    f"{origin(url)}; list it in allow_redirect_hosts (config/config.yaml) to accept it")
+            return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+    return urllib.request.build_opener(Guard)
 
 
 def dataset_ready(name: str, data_root: str | Path):
@@ -95,18 +155,23 @@ def _progress(label: str, got: int, total: int | None, last: int) -> int:
     return max(step, last)
 
 
-def fetch(url: str, dest: Path, md5: str, size: int | None = None, label: str = "") -> None:
-    """Download `url` to `dest`, verified: on any failure nothing is left at `dest` and the temporary is removed."""
+def fetch(url: str, dest: Path, md5: str, size: int | None = None, label: str = "",
+          allow_redirect_hosts=()) -> str:
+    """Download `url` to `dest`, verified: on any failure nothing is left at `dest` and the temporary is removed.
+
+    Returns the URL the bytes came from (after redirects; see the module docstring for which are followed)."""
     label = label or dest.name
     dest.parent.mkdir(parents=True, exist_ok=True)
     # The temporary lives beside dest so that os.replace is an atomic rename, not a copy across filesystems.
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
     try:
         digest, got = hashlib.md5(), 0
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
+        with os.fdopen(fd, "wb") as out, _opener(url, allow_redirect_hosts).open(url, timeout=60) as response:
             announced = response.headers.get("Content-Length")
             total = int(announced) if announced else size
-            print(f"downloading {url} -> {dest}", file=sys.stderr, flush=True)
+            final = response.geturl()
+            via = f" (redirected to {final})" if final != url else ""
+            print(f"downloading {url}{via} -> {dest}", file=sys.stderr, flush=True)
             last = 0
             try:
                 for block in iter(lambda: response.read(CHUNK), b""):
@@ -123,7 +188,9 @@ def fetch(url: str, dest: Path, md5: str, size: int | None = None, label: str = 
             raise ChecksumError(f"size mismatch for {label}: expected {size} bytes got {got} (truncated or wrong file)")
         if digest.hexdigest() != md5:
             raise ChecksumError(f"checksum mismatch for {label}: expected {md5} got {digest.hexdigest()}")
+        _as_created(tmp)
         os.replace(tmp, dest)
+        return final
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
@@ -136,6 +203,7 @@ def _gunzip(src: Path) -> None:
     try:
         with os.fdopen(fd, "wb") as out, gzip.open(src, "rb") as f:
             shutil.copyfileobj(f, out, CHUNK)
+        _as_created(tmp)
         os.replace(tmp, dest)
     finally:
         if os.path.exists(tmp):
@@ -144,10 +212,17 @@ def _gunzip(src: Path) -> None:
 
 def _untar(src: Path) -> None:
     """Unpack src into its folder: extract to a scratch folder first, then move the top-level entries in."""
+    mask = _umask()
+
+    def data_under_umask(member, path):
+        # The "data" filter refuses absolute paths, links out of the tree and device files; the umask then trims
+        # the archive's modes as tar does for a user (tarfile alone would set them as stored).
+        member = tarfile.data_filter(member, path)
+        return member if member.mode is None else member.replace(mode=member.mode & ~mask, deep=False)
+
     with tempfile.TemporaryDirectory(prefix=".untar.", dir=src.parent) as scratch:
         with tarfile.open(src) as tar:
-            # The "data" filter refuses absolute paths, links out of the tree and device files.
-            tar.extractall(scratch, filter="data")
+            tar.extractall(scratch, filter=data_under_umask)
         for entry in Path(scratch).iterdir():
             target = src.parent / entry.name
             if target.is_dir():
@@ -170,12 +245,23 @@ def _splits_of(entry: dict) -> list[str]:
     return found
 
 
-def download(name: str, root: str | Path, mirror: str = "", splits=None, catalog=None) -> Path:
+def _confined(home: Path, *parts: str, what: str) -> Path:
+    """home/parts, refused unless it stays inside `home` (after resolving "..", absolute parts and links)."""
+    path = home.joinpath(*parts)
+    if not path.resolve().is_relative_to(home.resolve()):
+        raise ValueError(f"{what} {'/'.join(parts)!r} would write {path.resolve()}, outside {home}; "
+                         "every file must stay under <data_root>/<dataset>/")
+    return path
+
+
+def download(name: str, root: str | Path, mirror: str = "", splits=None, catalog=None,
+             allow_redirect_hosts=()) -> Path:
     """Fetch, verify and unpack official dataset `name` under `<root>/<name>/`; returns the verified.json path.
 
     splits: which splits to fetch (default: all the catalog lists; SVHN's `extra` is 1.3 GB). Archives marked
     `all` are always fetched. catalog: a dict or a YAML path in the config/datasets.yaml format (default: that file).
     Files already present with the right size and MD5 are kept, so an interrupted download resumes file by file.
+    allow_redirect_hosts: hosts (scheme://host[:port], or "*") a server may redirect to (module docstring).
     """
     cat = load_catalog(catalog)
     if name not in cat:
@@ -186,25 +272,28 @@ def download(name: str, root: str | Path, mirror: str = "", splits=None, catalog
     unknown = [s for s in wanted if s not in offered]
     if unknown:
         raise ValueError(f"{name} has no split(s) {unknown}; it has {offered}")
-    home = Path(root) / name
+    home = _confined(Path(root), name, what="dataset name")
+    if home.resolve() == Path(root).resolve():
+        raise ValueError(f"dataset name {name!r} is not a folder name; every file must stay under <data_root>/<name>/")
+    folder = _confined(home, entry.get("folder", "."), what=f"{name}: folder")
+    files = [f for f in entry["files"] if f["split"] == "all" or f["split"] in wanted]
+    # Every destination is checked before anything is fetched or removed.
+    dests = [_confined(folder, f["filename"], what=f"{name}: filename") for f in files]
     stamp = home / STAMP
     # A stamp from an earlier download must not outlive a failing one.
     stamp.unlink(missing_ok=True)
-    folder = home / entry.get("folder", ".")
-    files = [f for f in entry["files"] if f["split"] == "all" or f["split"] in wanted]
     record = []
-    for f in files:
-        dest = folder / f["filename"]
+    for f, dest in zip(files, dests):
         size = f.get("bytes")
         if dest.is_file() and (size is None or dest.stat().st_size == size) and md5sum(dest) == f["md5"]:
             print(f"{dest} already verified", file=sys.stderr, flush=True)
-            url = None
+            url = final = None
         else:
             dest.unlink(missing_ok=True)
-            url = _fetch_first(file_urls(name, entry, f["filename"], mirror), dest, f["md5"], size,
-                               f"{name}/{f['filename']}")
+            url, final = _fetch_first(file_urls(name, entry, f["filename"], mirror), dest, f["md5"], size,
+                               f"{name}/{f['filename']}", allow_redirect_hosts)
         UNPACK[entry.get("unpack", "none")](dest)
-        record.append({**f, "url": url})
+        record.append({**f, "url": url, "final_url": final})
     info = {
         "dataset": name,
         "torchvision": entry["torchvision"],
@@ -212,6 +301,7 @@ def download(name: str, root: str | Path, mirror: str = "", splits=None, catalog
         "splits": [s for s in offered if s in wanted or any(f["split"] == "all" for f in files)],
         "files": record,
         "mirror": mirror,
+        "allow_redirect_hosts": list(allow_redirect_hosts),
         "verified_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     tmp = stamp.with_suffix(".part")
@@ -221,13 +311,17 @@ def download(name: str, root: str | Path, mirror: str = "", splits=None, catalog
     return stamp
 
 
-def _fetch_first(urls: list[str], dest: Path, md5: str, size: int | None, label: str) -> str:
-    """Try each URL in turn; returns the one that worked. With a single URL its error is raised as is."""
+def _fetch_first(urls: list[str], dest: Path, md5: str, size: int | None, label: str,
+                 allow_redirect_hosts=()) -> tuple[str, str]:
+    """Try each URL in turn; returns the one that worked and the URL it finally came from (after redirects).
+    With a single URL its error is raised as is."""
     errors = []
     for url in urls:
         try:
-            fetch(url, dest, md5, size, label)
-            return url
+            final = fetch(url, dest, md5, size, label, allow_redirect_hosts)
+            if final != url:
+                print(f"  {label} came from {final}", file=sys.stderr, flush=True)
+            return url, final
         except (OSError, DownloadError, http.client.HTTPException) as err:  # URLError is an OSError
             errors.append((url, err))
             print(f"  {url} failed: {err}", file=sys.stderr, flush=True)

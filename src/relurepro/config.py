@@ -15,7 +15,12 @@ def load_scale(path: str | Path) -> dict:
     if not path.exists():
         raise FileNotFoundError(f"scale file {path} does not exist (scale must be smoke, quick or paper)")
     with path.open() as f:
-        data = yaml.safe_load(f) or {}
+        try:
+            data = yaml.safe_load(f)
+        except yaml.YAMLError as err:
+            raise ValueError(f"scale file {path} is not valid YAML: {err}") from err
+    if not isinstance(data, dict) or not data:
+        raise ValueError(f"scale file {path} holds no grids (it is empty or not a mapping of paper: grids)")
     # JSON Schema only knows string keys; YAML reads `32: 1000` as an int key.
     return json.loads(json.dumps(data))
 
