@@ -100,10 +100,10 @@ rule zeros_ratio_figure:
         quirks=config["paper_quirks"],
         fallback_bin=FALLBACK_BIN,
     shell:
-        "export PATH=$PATH:{params.fallback_bin:q}; (papermill {input.notebook} {output.notebook} -k python3 --log-output"
-        " -p table_csv {input.table:q} -p pdf {output.pdf:q} -p png {output.png:q} -p note {params.note:q}"
-        " -p paper_quirks {params.quirks}"
-        " && jupyter nbconvert --to html {output.notebook:q}) > {log} 2>&1"
+        papermill_shell(
+            "-p table_csv {input.table:q} -p pdf {output.pdf:q} -p png {output.png:q}"
+            " -p note {params.note:q} -p paper_quirks {params.quirks}"
+        )
 
 
 # --- imagenet_resnet50 (paper scale only) ---------------------------------------------------------------------
@@ -189,9 +189,10 @@ rule imagenet_resnet50_figure:
         scale=SCALE,
         fallback_bin=FALLBACK_BIN,
     shell:
-        "export PATH=$PATH:{params.fallback_bin:q}; (papermill {input.notebook} {output.notebook} -k python3 --log-output"
-        " -p table_csv {params.table:q} -p pdf {output.pdf:q} -p png {output.png:q} -p scale {params.scale}"
-        " -p note {params.note:q} && jupyter nbconvert --to html {output.notebook:q}) > {log} 2>&1"
+        papermill_shell(
+            "-p table_csv {params.table:q} -p pdf {output.pdf:q} -p png {output.png:q}"
+            " -p scale {params.scale} -p note {params.note:q}"
+        )
 
 
 # --- best_lr ---------------------------------------------------------------------------------------------------
@@ -224,9 +225,10 @@ rule best_lr_figure:
         note=deviations_note(SCALE, BEST_LR["deviations"]),
         fallback_bin=FALLBACK_BIN,
     shell:
-        "export PATH=$PATH:{params.fallback_bin:q}; (papermill {input.notebook} {output.notebook} -k python3 --log-output"
-        " -p reference_csv {input.reference:q} -p table_csv {output.csv:q} -p pdf {output.pdf:q}"
-        " -p png {output.png:q} -p note {params.note:q} && jupyter nbconvert --to html {output.notebook:q}) > {log} 2>&1"
+        papermill_shell(
+            "-p reference_csv {input.reference:q} -p table_csv {output.csv:q} -p pdf {output.pdf:q}"
+            " -p png {output.png:q} -p note {params.note:q}"
+        )
 
 
 RELU_PRIME_FIGURES["zeros_ratio"] = ZEROS["deviations"]

@@ -1,11 +1,5 @@
 """relu_prime introduction experiment: weight differences and minimal activation (spec 3.1, 3.2)."""
 
-import sys
-from pathlib import Path
-
-# papermill/jupyter: the conda env's with --use-conda, else the ones beside the Python running Snakemake
-# (the project venv, also when it is not activated): that folder is appended to PATH as a fallback.
-FALLBACK_BIN = str(Path(sys.executable).parent)
 INTRO = SC["relu_prime"]["intro"]
 INTRO_TRACE = "results/relu_prime/intro/{dataset}-{split}-{samples}/bits~{bits}/iterations~{iterations}/trace.csv"
 
@@ -77,10 +71,10 @@ rule intro_weight_diff_figure:
         note=deviations_note(SCALE, INTRO["deviations"]),
         fallback_bin=FALLBACK_BIN,
     shell:
-        "export PATH=$PATH:{params.fallback_bin:q}; (papermill {input.notebook} {output.notebook} -k python3 --log-output"
-        " -p trace_csvs {params.traces:q} -p pdf {output.pdf:q} -p png {output.png:q}"
-        " -p pdf_min {output.pdf_min:q} -p png_min {output.png_min:q} -p note {params.note:q}"
-        " && jupyter nbconvert --to html {output.notebook:q}) > {log} 2>&1"
+        papermill_shell(
+            "-p trace_csvs {params.traces:q} -p pdf {output.pdf:q} -p png {output.png:q}"
+            " -p pdf_min {output.pdf_min:q} -p png_min {output.png_min:q} -p note {params.note:q}"
+        )
 
 
 RELU_PRIME_FIGURES["intro_weight_diff"] = INTRO["deviations"]

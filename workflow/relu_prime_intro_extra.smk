@@ -77,9 +77,10 @@ rule intro_bifurcation_zone_figure:
         note=deviations_note(SCALE, ZONE["deviations"]),
         fallback_bin=FALLBACK_BIN,
     shell:
-        "export PATH=$PATH:{params.fallback_bin:q}; (papermill {input.notebook} {output.notebook} -k python3 --log-output"
-        " -p zone_csv {input.grid:q} -p pdf {output.pdf:q} -p png {output.png:q} -p note {params.note:q}"
-        " && jupyter nbconvert --to html {output.notebook:q}) > {log} 2>&1"
+        papermill_shell(
+            "-p zone_csv {input.grid:q} -p pdf {output.pdf:q} -p png {output.png:q}"
+            " -p note {params.note:q}"
+        )
 
 
 rule intro_relu6_trace:
@@ -136,9 +137,10 @@ rule intro_relu6_figure:
         note=deviations_note(SCALE, RELU6["deviations"]),
         fallback_bin=FALLBACK_BIN,
     shell:
-        "export PATH=$PATH:{params.fallback_bin:q}; (papermill {input.notebook} {output.notebook} -k python3 --log-output"
-        " -p trace_csvs {params.traces:q} -p pdf {output.pdf:q} -p png {output.png:q} -p note {params.note:q}"
-        " && jupyter nbconvert --to html {output.notebook:q}) > {log} 2>&1"
+        papermill_shell(
+            "-p trace_csvs {params.traces:q} -p pdf {output.pdf:q} -p png {output.png:q}"
+            " -p note {params.note:q}"
+        )
 
 
 RELU_PRIME_FIGURES["intro_bifurcation_zone"] = ZONE["deviations"]
