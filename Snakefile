@@ -48,6 +48,15 @@ include: "workflow/constnet.smk"
 include: "workflow/report.smk"
 
 
+# Library code is part of what a job runs: every script rule carries a hash of the relurepro modules its script
+# imports (directly or not) as the param `library_code`, so a change there reruns exactly the jobs that run it.
+from relurepro.code_version import fingerprint
+
+for _rule in workflow.rules:
+    if _rule.script and _rule.script.endswith(".py"):
+        _rule.set_params(library_code=fingerprint(_rule.basedir.join(_rule.script).get_path_or_uri(secret_free=True)))
+
+
 # Under a cluster executor the light steps (aggregation, tables, figures, claims, manifests, downloads) run on the
 # submit host, not as cluster jobs: they are the rules without a benchmark, as every compute rule has one. (What the
 # `localrules:` keyword calls; the keyword itself takes literal names only.)

@@ -215,6 +215,8 @@ def test_smoke_run_builds_every_figure_and_manifest(smoke_run):
     claims = {r["figure"]: r["claims"] for r in rows}
     assert re.fullmatch(r"\d+/\d+", claims["relu_prime/volume_mnist"])
     assert (smoke_run / "results" / "relu_prime" / "claims.csv").exists()
+    # Every job deleted its resume checkpoints once its outputs were written (a forced rerun starts afresh).
+    assert not sorted((smoke_run / "results").rglob("checkpoint*")), "checkpoints left after a finished run"
     table = pd.read_csv(smoke_run / "results" / "relu_prime" / "volume_mnist.csv")
     assert list(table.columns) == list(COLUMNS)
     validate_aggregate(table)

@@ -33,3 +33,4 @@ record = {"kind": p.kind, "name": w.name, "seed": seed, "data": p.data, **{f"arm
 pd.DataFrame(rows).assign(**record).to_csv(out, index=False)
 pd.DataFrame(corr).assign(kind=p.kind, name=w.name, seed=seed).to_csv(snakemake.output.correlations, index=False)
 write_events(snakemake.output.tensorboard, model, rows, corr)
+jobs.finish(out.parent)  # outputs written: a rerun starts from scratch

@@ -36,3 +36,4 @@ pd.DataFrame(parameter_stats(net), columns=["layer", "param", "mean", "std", "mi
 shapes = shape_samples(net, w.af) if w.type != "base" else []
 pd.DataFrame(shapes, columns=["row", "layer", "col", "position", "x", "learned", "base"]).assign(**record).to_csv(
     snakemake.output.shapes, index=False)
+jobs.finish(out.parent)  # outputs written: a rerun starts from scratch

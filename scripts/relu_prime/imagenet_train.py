@@ -32,8 +32,10 @@ cfg = ImageNetConfig(epochs=g["epochs"], batch_size=g["batch"], lr=g["lr"], mome
                      workers=g["workers"], seed=seed, device=mode["device"])
 model = resnet50_imagenet(num_classes=1000, activation=lambda: ReLUAlpha(alpha, mode=p.relu_grad_mode))
 out = Path(snakemake.output[0])
-# The checkpoint is not a declared output, so it survives a failed or killed job and the rerun resumes from it.
-rows = train_imagenet(model, p.imagenet_dir, cfg, checkpoint=out.parent / "checkpoint.pt", relu_types=(ReLUAlpha,),
+# The checkpoint is not a declared output, so it survives a failed or killed job and the rerun resumes from it; its
+# name hashes the job's params (library code included) and inputs, so no other configuration resumes from it.
+rows = train_imagenet(model, p.imagenet_dir, cfg, checkpoint=jobs.checkpoint_for(snakemake, out.parent),
+                      relu_types=(ReLUAlpha,),
                       on_epoch=lambda row: logging.info("epoch %s", row))
 table = pd.DataFrame(rows, columns=list(COLUMNS))
 recorded = {"alpha": alpha, "run": run, "seed": seed, "relu_grad_mode": p.relu_grad_mode, "device": mode["device"],
@@ -41,3 +43,4 @@ recorded = {"alpha": alpha, "run": run, "seed": seed, "relu_grad_mode": p.relu_g
 for key, value in recorded.items():
     table[key] = value
 table.to_csv(out, index=False)
+jobs.finish(out.parent)  # outputs written: a rerun starts from scratch

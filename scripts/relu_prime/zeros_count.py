@@ -3,6 +3,7 @@
 initialisation) or train (SGD epochs through relurepro.training.train)."""
 
 import logging
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -36,3 +37,5 @@ for layers in parse_list(w.layer_list):
                      sum(r["zeros"] for r in cell), sum(r["relu_calls"] for r in cell))
 table = pd.DataFrame(rows, columns=list(RUN_COLUMNS))
 table.to_csv(out, index=False)
+for done in out.parent.glob("checkpoints_L*_N*"):  # outputs written: a rerun starts from scratch
+    shutil.rmtree(done)

@@ -53,3 +53,4 @@ table = pd.DataFrame([
 table.assign(dataset="cifar10", top1=100 * table.accuracy, epochs=c["epochs"], lr=c["lr"], device=device).drop(
     columns="accuracy").to_csv(out, index=False)
 pd.DataFrame(rows).to_csv(snakemake.output.curve, index=False)
+jobs.finish(out.parent)  # outputs written: a rerun starts from scratch

@@ -25,3 +25,4 @@ rows = train(model, train_data, test_data, cifar_tied_config(c, c["seed"], mode[
 pd.DataFrame(rows).assign(n_layers=c["n_layers"], seed=c["seed"], dataset="cifar10", bn="shared",
                           device=mode["device"]).to_csv(out, index=False)
 torch.save({"config": c, "state": model.state_dict()}, snakemake.output.model)
+jobs.finish(out.parent)  # outputs written: a rerun starts from scratch

@@ -43,3 +43,4 @@ print(table.to_string(), flush=True)
 table.assign(max_abs_output_gap_untie=before["max_abs_output_gap"], epochs=c["epochs"], lr=c["lr"],
              device=mode["device"]).to_csv(out, index=False)
 pd.DataFrame(rows).to_csv(snakemake.output.curve, index=False)
+jobs.finish(out.parent)  # outputs written: a rerun starts from scratch

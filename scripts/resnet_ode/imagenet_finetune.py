@@ -44,3 +44,4 @@ table = pd.DataFrame([
 table.assign(dataset="imagenet", top1=100 * table.accuracy, epochs=c["epochs"], lr=c["lr"],
              device=mode["device"]).drop(columns="accuracy").to_csv(out, index=False)
 pd.DataFrame(rows).to_csv(snakemake.output.curve, index=False)
+jobs.finish(out.parent)  # outputs written: a rerun starts from scratch

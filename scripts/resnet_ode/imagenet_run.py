@@ -34,3 +34,4 @@ pd.DataFrame(rows, columns=list(COLUMNS)).assign(
     run=run, device=mode["device"], **{f"cfg_{k}": v for k, v in asdict(cfg).items() if k != "device"}
 ).to_csv(out, index=False)
 torch.save({"config": c, "state": model.state_dict()}, snakemake.output.model)
+jobs.finish(out.parent)  # outputs written: a rerun starts from scratch

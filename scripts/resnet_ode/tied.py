@@ -23,3 +23,4 @@ pd.DataFrame(rows).assign(depth=c["depth"], seed=c["seed"], dataset=recipe.datas
                           device=mode["device"]).to_csv(out, index=False)
 torch.save({"config": {"depth": c["depth"], "channels": recipe.channels, "dataset": recipe.dataset},
             "state": net.state_dict()}, snakemake.output.model)
+jobs.finish(out.parent)  # outputs written: a rerun starts from scratch

@@ -27,3 +27,4 @@ table = pd.DataFrame(rows).assign(depth=depth, method=w.method, grad=grad, bn_re
                                   channels=recipe.channels, device=mode["device"])
 table.to_csv(out, index=False)
 torch.save(net.state_dict(), snakemake.output.model)
+jobs.finish(out.parent)  # outputs written: a rerun starts from scratch

@@ -17,3 +17,4 @@ table = run_cell(d=1, exp=Experiment("sine", **sine["experiment"]), m=sine["m"],
                  checkpoint=jobs.checkpoint_for(snakemake, Path(snakemake.output.metrics).parent),
                  plot_n=sine["plot_points"], data_rng="trial_order")
 print(table.to_string())
+jobs.finish(Path(snakemake.output.metrics).parent)  # outputs written: a rerun starts from scratch

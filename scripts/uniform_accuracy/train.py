@@ -19,3 +19,4 @@ table = run_cell(d=d, exp=Experiment(w.exp, **ua["experiments"][w.exp]), m=m, wi
                  out_metrics=snakemake.output.metrics, out_plots=snakemake.output.plots,
                  checkpoint=jobs.checkpoint_for(snakemake, Path(snakemake.output.metrics).parent))
 print(table.groupby("iteration")[["L1", "L2", "Linfinity", "train_L2"]].max().to_string())
+jobs.finish(Path(snakemake.output.metrics).parent)  # outputs written: a rerun starts from scratch

@@ -49,4 +49,17 @@ def checkpoint_for(snakemake, directory):
         with open(path, "rb") as f:
             for block in iter(lambda: f.read(1 << 20), b""):
                 digest.update(block)
-    return Path(directory) / f"checkpoint-{digest.hexdigest()[:12]}.pt"
+    checkpoint = Path(directory) / f"checkpoint-{digest.hexdigest()[:12]}.pt"
+    if checkpoint.exists():
+        logging.info("resuming from checkpoint %s", checkpoint)
+    return checkpoint
+
+
+def finish(directory) -> None:
+    """Call once the job's outputs are written: its resume checkpoints (this configuration's, and stale ones of
+    others in the same place) are deleted, so a forced or code-triggered rerun starts from scratch."""
+    from pathlib import Path
+
+    for stale in sorted(Path(directory).glob("checkpoint*.pt")):
+        logging.info("job done: removing checkpoint %s", stale)
+        stale.unlink()
