@@ -233,13 +233,24 @@ def test_cdf_aggregation_and_figure(tmp_path):
 
 def test_aggregation_fails_naming_the_malformed_file(tmp_path):
     cells = vol_cdf.cells(small_config())[:1]
-    early = write_runs(tmp_path / "early.csv", [-1], 4)
+    assert cells[0]["runs"] == 2
+    early = write_runs(tmp_path / "early.csv", [-1, -1], 4)
     early.write_text(early.read_text().replace("False,-1,-1,4", "False,-1,-1,2"))  # stopped before the window's end
     with pytest.raises(ValueError, match="early.csv: run 0 is inconsistent"):
         vol_cdf.aggregate(cells, [early])
-    late = write_runs(tmp_path / "late.csv", [7], 4)  # bifurcated beyond the window
+    late = write_runs(tmp_path / "late.csv", [7, 0], 4)  # bifurcated beyond the window
     with pytest.raises(ValueError, match="late.csv"):
         vol_cdf.aggregate(cells, [late])
+    # A duplicated run, a missing run, a flag that is not a boolean, a header-only file: refused, naming the file.
+    good = write_runs(tmp_path / "good.csv", [1, -1], 4)
+    lines = good.read_text().splitlines()
+    for name, text, message in (("dup", lines + [lines[-1]], "lines 3, 4.*uniqueness"), ("short", lines[:2], "runs 0..1"),
+                                ("flag", [lines[0], lines[1].replace("True", "yes"), lines[2]], "schema"),
+                                ("empty", lines[:1], "no rows")):
+        bad = tmp_path / f"{name}.csv"
+        bad.write_text("\n".join(text) + "\n")
+        with pytest.raises(ValueError, match=f"{name}.csv.*{message}"):
+            vol_cdf.aggregate(cells, [bad])
     with pytest.raises(ValueError, match="x.csv: expected columns"):
         vol_cdf.validate_aggregate(pd.DataFrame({"figure": ["vol_mnist_bn"]}), "x.csv")
     vol = small_config()

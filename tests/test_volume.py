@@ -116,13 +116,13 @@ def test_malformed_run_csv_names_the_file(tmp_path):
     bad = tmp_path / "bad.csv"
     header = ",".join(RUN_COLUMNS) + "\n"
     bad.write_text(header + "0,0,True,x,0,1,0.1\n")
-    with pytest.raises(ValueError, match="bad.csv, line 2"):
+    with pytest.raises(ValueError, match="bad.csv: does not match its schema \\(file lines 2\\)"):
         read_runs(bad)
     # Events that contradict each other: a gradient difference before any zero, a run walked past its
     # difference, a flag that is neither True nor False.
     for row in ("0,0,True,3,5,4,0.1", "0,0,True,3,1,9,0.1", "0,0,yes,3,1,4,0.1", "0,0,False,3,-1,4,0.1"):
         bad.write_text(header + row + "\n")
-        with pytest.raises(ValueError, match="bad.csv, line 2"):
+        with pytest.raises(ValueError, match="bad.csv: does not match its schema \\(file lines 2\\)"):
             read_runs(bad)
     bad.write_text("run,seed\n0,0\n")
     with pytest.raises(ValueError, match="bad.csv: expected columns"):

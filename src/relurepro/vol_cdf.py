@@ -87,31 +87,29 @@ def cells(vol: dict) -> list[dict]:
     return out
 
 
-def cdf_rows(runs_csv: str | Path, max_batches: int) -> tuple[list[int], list[int], int]:
+def cdf_rows(runs_csv: str | Path, max_batches: int, runs: int | None = None) -> tuple[list[int], list[int], int]:
     """Runs bifurcated by each batch 0..max_batches-1, runs with an exact zero by each batch, and the number of
     runs; fails naming the file when a run row is inconsistent with the walk (an event beyond the window, or a
     run that stopped before its gradients differed or the window ended)."""
     from relurepro.volume import read_runs  # here: the workflow imports this module to plan, without torch
 
-    runs = read_runs(runs_csv)
-    if not runs:
-        raise ValueError(f"{runs_csv}: no runs")
+    rows = read_runs(runs_csv, runs=runs)
     hits, zeros = [0] * max_batches, [0] * max_batches
-    for r in runs:
+    for r in rows:
         if r.batches_seen != (r.first_batch + 1 if r.bifurcated else max_batches) or r.batches_seen > max_batches:
             raise ValueError(f"{runs_csv}: run {r.run} is inconsistent with a {max_batches}-batch walk: {r}")
         if r.bifurcated:
             hits[r.first_batch] += 1
         if r.first_zero >= 0:
             zeros[r.first_zero] += 1
-    return list(accumulate(hits)), list(accumulate(zeros)), len(runs)
+    return list(accumulate(hits)), list(accumulate(zeros)), len(rows)
 
 
 def aggregate(cell_list: list[dict], cell_csvs: list[str | Path]) -> pd.DataFrame:
     """The CDF table of every cell (cells as returned by `cells`, CSVs in the same order)."""
     frames = []
     for cell, path in zip(cell_list, cell_csvs, strict=True):
-        hits, zeros, runs = cdf_rows(path, cell["max_batches"])
+        hits, zeros, runs = cdf_rows(path, cell["max_batches"], cell["runs"])
         idx = range(cell["max_batches"])
         frames.append(pd.DataFrame({
             "figure": cell["figure"], "net": cell["net"],
@@ -124,19 +122,28 @@ def aggregate(cell_list: list[dict], cell_csvs: list[str | Path]) -> pd.DataFram
 
 
 def validate_aggregate(df: pd.DataFrame, path: str = "vol_cdf.csv") -> None:
-    """Fail loudly, naming the file, when an aggregated CSV does not follow COLUMNS."""
-    if list(df.columns) != list(COLUMNS):
-        raise ValueError(f"{path}: expected columns {list(COLUMNS)}, found {list(df.columns)}")
-    bad = df[~df["figure"].isin(FIGURES) | ~df["bits"].isin([16, 32, 64]) | ~df["bn"].isin([0, 1])
-             | ~df["bn_arith"].isin(["none", *BN_ARITHS]) | ((df["bn"] == 0) != (df["bn_arith"] == "none"))
-             | (df["runs"] < 1) | (df["cdf"] < 0) | (df["cdf"] > 1) | (df["batch_idx"] < 0)
-             | (df["samples"] != (df["batch_idx"] + 1) * df["batch_size"]) | (df["zero_cdf"] < df["cdf"])
-             | (df["zero_cdf"] > 1)]
-    if len(bad):
-        raise ValueError(f"{path}: malformed rows:\n{bad.head()}")
-    decreasing = df.groupby(["figure", "bits"])["cdf"].diff() < 0
-    if decreasing.any():
-        raise ValueError(f"{path}: a CDF decreases:\n{df[decreasing].head()}")
+    """Fail, naming the file and its lines, when an aggregated table does not follow COLUMNS (relurepro.schemas)."""
+    import pandera.pandas as pa
+
+    from relurepro import schemas
+
+    share = pa.Check.in_range(0, 1)
+    schema = pa.DataFrameSchema({
+        "figure": pa.Column(str, pa.Check.isin(FIGURES)), "net": pa.Column(str), "dataset": pa.Column(str),
+        "bn": pa.Column(int, pa.Check.isin([0, 1])), "bn_arith": pa.Column(str, pa.Check.isin(["none", *BN_ARITHS])),
+        "bits": pa.Column(int, pa.Check.isin([16, 32, 64])), "batch_size": pa.Column(int, pa.Check.ge(1)),
+        "batch_idx": pa.Column(int, pa.Check.ge(0)), "samples": pa.Column(int, pa.Check.ge(1)),
+        "cdf": pa.Column(float, share, coerce=True), "bifurcated": pa.Column(int, pa.Check.ge(0)),
+        "zero_cdf": pa.Column(float, share, coerce=True), "runs": pa.Column(int, pa.Check.ge(1)),
+        "detector": pa.Column(str, pa.Check.isin(["exact", "pair"])),
+    }, strict=True, ordered=True, unique=["figure", "bits", "batch_idx"], checks=[
+        pa.Check(lambda d: (d["bn"] == 0) == (d["bn_arith"] == "none"), error="bn_arith is none exactly without bn"),
+        pa.Check(lambda d: d["samples"] == (d["batch_idx"] + 1) * d["batch_size"],
+                 error="samples = (batch_idx + 1) * batch_size"),
+        pa.Check(lambda d: d["zero_cdf"] >= d["cdf"], error="zero_cdf >= cdf (a gradient difference needs a zero)"),
+        pa.Check(lambda d: d.groupby(["figure", "bits"])["cdf"].diff().fillna(0) >= 0, error="a CDF decreases"),
+    ])
+    schemas.check(df, schema, path)
 
 
 def figure_checks(df: pd.DataFrame) -> pd.DataFrame:

@@ -330,49 +330,63 @@ def sample_volume(cell: VolumeCell, data: TensorData, runs: int, out_csv: str | 
                        progress=progress, desc=f"volume {cell}", depths=depths)
 
 
-def read_runs(path: str | Path, layers: int | str | None = None) -> list:
-    """Read a run CSV, failing with the file name and line on a malformed file.
+def run_schema(nested: bool):
+    """The declared schema of a run CSV (relurepro.schemas): RUN_COLUMNS (after ``layers`` when nested), one row per
+    run (and depth), and the two events in a possible order."""
+    import pandera.pandas as pa  # here: sampling jobs import this module and need no schema until they resume
+
+    columns = {"run": pa.Column(int, pa.Check.ge(0)), "seed": pa.Column(int),
+               "bifurcated": pa.Column(bool), "first_batch": pa.Column(int, pa.Check.ge(-1)),
+               "first_zero": pa.Column(int, pa.Check.ge(-1)), "batches_seen": pa.Column(int, pa.Check.ge(1)),
+               "seconds": pa.Column(float, pa.Check.ge(0), coerce=True)}
+    if nested:
+        columns = {"layers": pa.Column(int, pa.Check.ge(1)), **columns}
+    return pa.DataFrameSchema(columns, strict=True, ordered=True, unique=["layers", "run"] if nested else ["run"],
+                              checks=[
+        pa.Check(lambda d: d["bifurcated"] == (d["first_batch"] >= 0), error="bifurcated iff first_batch >= 0"),
+        pa.Check(lambda d: ~d["bifurcated"] | d["first_zero"].between(0, d["first_batch"]),
+                 error="a gradient difference needs an exact zero on or before its batch"),
+        pa.Check(lambda d: ~d["bifurcated"] | (d["batches_seen"] == d["first_batch"] + 1),
+                 error="a run stops at its gradient difference"),
+        pa.Check(lambda d: d["first_zero"] < d["batches_seen"], error="first_zero within the batches walked"),
+    ])
+
+
+def read_runs(path: str | Path, layers: int | str | None = None, runs: int | None = None) -> list:
+    """Read a run CSV, validated against `run_schema` (a violation names the file and its lines); with `runs`,
+    it must hold exactly runs 0..runs-1 (at every depth of a nested file).
 
     A nested-depth CSV (leading ``layers`` column) needs `layers`: the runs of that depth, or ``"all"`` for
     (layers, run) pairs.
     """
+    import pandas as pd
+
+    from relurepro import schemas
+
     path = Path(path)
-    with path.open(newline="") as f:
-        reader = csv.DictReader(f)
-        nested = reader.fieldnames == DEPTH_COLUMNS
-        if reader.fieldnames != RUN_COLUMNS and not nested:
-            raise ValueError(f"{path}: expected columns {RUN_COLUMNS} or {DEPTH_COLUMNS}, found {reader.fieldnames}")
-        if nested and layers is None:
-            raise ValueError(f"{path} holds nested depths: say which layers to read")
-        rows = []
-        for line, row in enumerate(reader, start=2):
-            try:
-                result = _parse_run(row)
-                depth = int(row["layers"]) if nested else None
-            except (TypeError, ValueError) as err:
-                raise ValueError(f"{path}, line {line}: malformed run row {row}: {err}") from None
-            if not nested:
-                rows.append(result)
-            elif layers == "all":
-                rows.append((depth, result))
-            elif depth == layers:
-                rows.append(result)
-    if nested and layers != "all" and not rows:
+    try:
+        header = list(pd.read_csv(path, nrows=0).columns)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path}: empty file") from None
+    nested = header == DEPTH_COLUMNS
+    if header != RUN_COLUMNS and not nested:
+        raise ValueError(f"{path}: expected columns {RUN_COLUMNS} or {DEPTH_COLUMNS}, found {header}")
+    if nested and layers is None:
+        raise ValueError(f"{path} holds nested depths: say which layers to read")
+    df = schemas.read(path, run_schema(nested))
+    if runs is not None:
+        for depth, group in df.groupby("layers") if nested else [(None, df)]:
+            if sorted(group["run"]) != list(range(runs)):
+                at = f" at depth {depth}" if nested else ""
+                raise ValueError(f"{path}: {len(group)} rows{at} for runs {sorted(group['run'])[:5]}..., the job "
+                                 f"wrote runs 0..{runs - 1}")
+    results = [(int(row.pop("layers")) if nested else None, RunResult(**row))
+               for row in df.astype(object).to_dict("records")]
+    if not nested:
+        return [r for _, r in results]
+    if layers == "all":
+        return results
+    picked = [r for depth, r in results if depth == layers]
+    if not picked:
         raise ValueError(f"{path}: no runs of depth {layers}")
-    return rows
-
-
-def _parse_run(row: dict) -> RunResult:
-    """One CSV row as a RunResult, with the events' consistency checked (a zero must come no later than a
-    gradient difference, and a run stops at its gradient difference)."""
-    if row["bifurcated"] not in ("True", "False"):
-        raise ValueError(f"bifurcated must be True or False, not {row['bifurcated']!r}")
-    r = RunResult(int(row["run"]), int(row["seed"]), row["bifurcated"] == "True", int(row["first_batch"]),
-                  int(row["first_zero"]), int(row["batches_seen"]), float(row["seconds"]))
-    ok = (r.batches_seen >= 1 and -1 <= r.first_zero < r.batches_seen and r.first_batch >= -1
-          and r.bifurcated == (r.first_batch >= 0))
-    if r.bifurcated:
-        ok = ok and 0 <= r.first_zero <= r.first_batch and r.batches_seen == r.first_batch + 1
-    if not ok:
-        raise ValueError(f"inconsistent events {r}")
-    return r
+    return picked

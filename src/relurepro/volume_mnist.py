@@ -111,7 +111,7 @@ def aggregate(vol: dict, cell_csvs: dict[tuple, str | Path], paper_quirks: bool 
             key = (point["variant"], point["layers"], point["neurons"], point["batch"], bits)
             if key not in cell_csvs:
                 raise KeyError(f"no run CSV for volume cell {key}")
-            runs = read_runs(cell_csvs[key], layers=point["layers"])
+            runs = read_runs(cell_csvs[key], layers=point["layers"], runs=runs_for(vol, bits, *key[1:4]))
             # Events before batch floor(s / batch) for the sample-size panel, as the original R script counts;
             # anywhere in the walk otherwise.
             sample_panel = point["panel"] == "sample_size"
@@ -139,13 +139,29 @@ def _within(batch: int, horizon: int | None) -> bool:
 
 
 def validate_aggregate(df: pd.DataFrame, path: str = "volume_mnist.csv") -> None:
-    """Fail loudly, naming the file, when an aggregated CSV does not follow COLUMNS."""
-    if list(df.columns) != list(COLUMNS):
-        raise ValueError(f"{path}: expected columns {list(COLUMNS)}, found {list(df.columns)}")
-    bad = df[~df["panel"].isin(PANELS) | ~df["bits"].isin(BITS) | (df["runs"] < 1)
-             | (df["bifurcated"] < 0) | (df["bifurcated"] > df["zero_runs"]) | (df["zero_runs"] > df["runs"])]
-    if len(bad):
-        raise ValueError(f"{path}: malformed rows:\n{bad.head()}")
+    """Fail, naming the file and its lines, when an aggregated table does not follow COLUMNS (relurepro.schemas)."""
+    import pandera.pandas as pa
+
+    from relurepro import schemas
+
+    count, share = pa.Check.ge(0), pa.Check.in_range(0, 100)
+    schema = pa.DataFrameSchema({
+        "panel": pa.Column(str, pa.Check.isin(PANELS)), "x": pa.Column(float, pa.Check.gt(0), coerce=True),
+        "bits": pa.Column(int, pa.Check.isin(BITS)),
+        "variant": pa.Column(str, pa.Check.isin(["relu_everywhere", "no_first_relu"])),
+        "layers": pa.Column(int, pa.Check.ge(1)), "neurons": pa.Column(int, pa.Check.ge(1)),
+        "batch": pa.Column(int, pa.Check.ge(1)), "runs": pa.Column(int, pa.Check.ge(1)),
+        "bifurcated": pa.Column(int, count), "percent": pa.Column(float, share, coerce=True),
+        "zero_runs": pa.Column(int, count), "zero_percent": pa.Column(float, share, coerce=True),
+        "percent_panel": pa.Column(float, share, coerce=True), "display": pa.Column(float, share, coerce=True),
+        "dataset": pa.Column(str), "detector": pa.Column(str, pa.Check.isin(["exact", "pair"])),
+    }, strict=True, ordered=True, unique=["panel", "x", "bits"], checks=[
+        pa.Check(lambda d: (d["bifurcated"] <= d["zero_runs"]) & (d["zero_runs"] <= d["runs"]),
+                 error="bifurcated <= zero_runs <= runs (a gradient difference needs an exact zero)"),
+        pa.Check(lambda d: (d["percent"] - 100 * d["bifurcated"] / d["runs"]).abs() < 1e-9,
+                 error="percent = 100 * bifurcated / runs"),
+    ])
+    schemas.check(df.astype({"panel": str}), schema, path)
 
 
 # The original's per-panel CSVs (spec 3.5): file name -> (panel, columns, name of the x column). Ours add `runs`

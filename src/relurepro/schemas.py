@@ -1,0 +1,39 @@
+"""Declared schemas of the CSVs that pass between jobs, checked with pandera: column names, order and types (no
+extra columns), allowed values, unique ids, cross-column rules and the row count the job promised. A violation is
+a ValueError naming the file and the failing rows (as file lines: the header is line 1)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+
+
+def check(df: pd.DataFrame, schema: pa.DataFrameSchema, path: str | Path, *, rows: int | None = None,
+          first_line: int = 2) -> pd.DataFrame:
+    """`df` (read from `path`) validated against `schema`; with `rows`, exactly that many rows."""
+    if list(df.columns) != list(schema.columns):  # before the row checks, which would only fail on it
+        raise ValueError(f"{path}: expected columns {list(schema.columns)}, found {list(df.columns)}")
+    if df.empty:
+        raise ValueError(f"{path}: no rows")
+    if rows is not None and len(df) != rows:
+        raise ValueError(f"{path}: {len(df)} rows, the job wrote {rows} (duplicated or missing runs?)")
+    try:
+        return schema.validate(df, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        cases = err.failure_cases
+        lines = sorted({int(i) + first_line for i in cases["index"].dropna()})
+        what = "; ".join(str(c["check"]) + (f" on {c['column']}" if isinstance(c["column"], str) else "")
+                         for _, c in cases.drop_duplicates(["check", "column"]).head(5).iterrows())
+        where = f" (file lines {', '.join(map(str, lines[:10]))}{' ...' if len(lines) > 10 else ''})" if lines else ""
+        raise ValueError(f"{path}: does not match its schema{where}: {what}") from None
+
+
+def read(path: str | Path, schema: pa.DataFrameSchema, *, rows: int | None = None) -> pd.DataFrame:
+    """Read a CSV and validate it (see `check`); an empty or header-only file is an error naming it."""
+    try:
+        df = pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path}: empty file") from None
+    return check(df, schema, path, rows=rows)
