@@ -5,9 +5,8 @@ import copy
 from pathlib import Path
 
 import pandas as pd
-import torch
 
-from relurepro import jobs
+from relurepro import checkpoints, jobs
 from relurepro.numerics import seed_everything
 from relurepro.resnet_ode.resnet_runs import freeze_all_but, unrolled_untied
 from relurepro.resnet_ode.resnets import tied_resnet
@@ -17,7 +16,7 @@ from relurepro.training import TrainConfig, train
 mode = jobs.start(snakemake)
 c, tied_cfg = snakemake.params.finetune, snakemake.params.tied
 seed_everything(c["seed"])
-saved = torch.load(snakemake.input.model, map_location="cpu")
+saved = checkpoints.load(snakemake.input.model, map_location="cpu")
 tied = tied_resnet(10, tied_cfg["n_layers"])
 tied.load_state_dict(saved["state"])
 unrolled, untied = unrolled_untied(tied, c["counts"], c["adjoint_above"])

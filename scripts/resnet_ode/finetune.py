@@ -6,14 +6,14 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from relurepro import jobs
+from relurepro import checkpoints, jobs
 from relurepro.resnet_ode.tiny_training import TinyRecipe, build, load, untie_and_finetune
 
 mode = jobs.start(snakemake)
 torch.set_flush_denormal(True)
 c, tied_cfg = snakemake.params.finetune, snakemake.params.tied
 recipe = TinyRecipe.from_config(snakemake.params.recipe)
-saved = torch.load(snakemake.input.model, map_location="cpu")
+saved = checkpoints.load(snakemake.input.model, map_location="cpu")
 tied = build(recipe, saved["config"]["depth"], "euler", "backprop", tied_cfg["seed"], tied=True)
 tied.load_state_dict(saved["state"])
 data = load(recipe.dataset, snakemake.config["data_root"])

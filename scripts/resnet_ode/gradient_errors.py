@@ -4,7 +4,7 @@ ro_gradient_errors). Base weights: a random net (quick) or the depth-32 adjoint-
 import pandas as pd
 import torch
 
-from relurepro import jobs
+from relurepro import checkpoints, jobs
 from relurepro.resnet_ode.gradient_errors import gradient_errors
 from relurepro.resnet_ode.models import TinyODENet
 from relurepro.resnet_ode.tiny_training import TinyRecipe, load, stem_for
@@ -25,7 +25,7 @@ for method in snakemake.params.methods:
     base = TinyODENet(c["base_depth"], method, stem=stem_for(recipe.dataset), zero_init=False,
                       channels=recipe.channels)
     if c["base"] == "checkpoint":
-        base.load_state_dict(torch.load(snakemake.input.models[snakemake.params.methods.index(method)]))
+        base.load_state_dict(checkpoints.load(snakemake.input.models[snakemake.params.methods.index(method)]))
     for depth in c["depths"]:
         rows += gradient_errors(base, depth, method, x, y, local=recipe.adjoint == "local")
         print(method, depth, pd.DataFrame(rows).query("depth == @depth and method == @method").relative.median(),

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from relurepro import jobs
+from relurepro import checkpoints, jobs
 from relurepro.imagenet import ImageNetConfig, _loader, datasets, evaluate, train_imagenet
 from relurepro.numerics import seed_everything
 from relurepro.resnet_ode.resnet_runs import unrolled_untied
@@ -19,7 +19,7 @@ p = snakemake.params
 c, tied_cfg = p.imagenet["finetune"], p.imagenet["tied"]
 seed_everything(c["seed"])
 tied = tied_resnet(1000, tied_cfg["n_layers"])
-tied.load_state_dict(torch.load(snakemake.input.model, map_location="cpu")["state"])
+tied.load_state_dict(checkpoints.load(snakemake.input.model, map_location="cpu")["state"])
 unrolled, untied = unrolled_untied(tied, c["counts"], c["adjoint_above"])
 cfg = ImageNetConfig(epochs=c["epochs"], batch_size=c["batch"], lr=c["lr"], momentum=c["momentum"],
                      weight_decay=c["weight_decay"], lr_step=c["lr_step"], lr_gamma=c["lr_gamma"],

@@ -24,6 +24,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from relurepro import checkpoints
 from relurepro.archives import check_imagenet
 from relurepro.training import _atomic_write
 
@@ -143,7 +144,7 @@ def train_imagenet(model: nn.Module, folder: str | Path, cfg: ImageNetConfig, *,
     rows, diverged = [], False
     checkpoint = Path(checkpoint) if checkpoint is not None else None
     if checkpoint is not None and checkpoint.exists():
-        state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+        state = checkpoints.load(checkpoint, map_location="cpu")
         if state["config"] != {k: v for k, v in asdict(cfg).items() if k not in ("epochs", "device", "workers")}:
             raise ValueError(f"checkpoint {checkpoint} was written with a different config: {state['config']}")
         model.load_state_dict(state["model"])
@@ -196,7 +197,7 @@ def train_imagenet(model: nn.Module, folder: str | Path, cfg: ImageNetConfig, *,
             state = {"config": {k: v for k, v in asdict(cfg).items() if k not in ("epochs", "device", "workers")},
                      "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                      "scheduler": scheduler.state_dict(), "rows": rows, "diverged": diverged}
-            _atomic_write(checkpoint, lambda f: torch.save(state, f))
+            _atomic_write(checkpoint, lambda f: torch.save(checkpoints.plain(state), f))
         if on_epoch is not None:
             on_epoch(row)
     return rows

@@ -25,11 +25,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 import torch
 from torch import nn
 from tqdm import tqdm
 
+from relurepro import checkpoints
 from relurepro.activations import ReLUAlpha
 from relurepro.data import TensorData, batches, n_batches
 from relurepro.numerics import ExactZeroCounter, resolve_device
@@ -123,7 +123,7 @@ def evaluate(model: nn.Module, data: TensorData, batch_size: int, loss_fn) -> tu
 
 def _rng_state(generators: dict[str, torch.Generator], device: torch.device) -> dict:
     state = {name: g.get_state() for name, g in generators.items()}
-    state.update(torch=torch.get_rng_state(), numpy=np.random.get_state(), python=random.getstate())
+    state.update(torch=torch.get_rng_state(), numpy=checkpoints.numpy_rng_state(), python=random.getstate())
     if device.type == "cuda":
         state["cuda"] = torch.cuda.get_rng_state(device)
     return state
@@ -133,7 +133,7 @@ def _set_rng_state(state: dict, generators: dict[str, torch.Generator], device: 
     for name, g in generators.items():
         g.set_state(state[name])
     torch.set_rng_state(state["torch"])
-    np.random.set_state(state["numpy"])
+    checkpoints.set_numpy_rng_state(state["numpy"])
     random.setstate(state["python"])
     if device.type == "cuda" and "cuda" in state:
         torch.cuda.set_rng_state(state["cuda"], device)
@@ -160,8 +160,7 @@ def resume_state(checkpoint: Path | None, recipe) -> dict | None:
     of another recipe is an error (resuming it would splice two runs into one result)."""
     if checkpoint is None or not Path(checkpoint).exists():
         return None
-    # weights_only=False: the file is ours and holds NumPy/Python RNG states.
-    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    state = checkpoints.load(checkpoint, map_location="cpu")
     if state["recipe"] != recipe_key(recipe):
         raise ValueError(f"checkpoint {checkpoint} was written with another recipe: {state['recipe']}")
     return state
@@ -217,8 +216,7 @@ def train(model: nn.Module, train_data: TensorData, test_data: TensorData | None
     diverged = False
     checkpoint = Path(checkpoint) if checkpoint is not None else None
     if checkpoint is not None and checkpoint.exists():
-        # weights_only=False: the file is ours and holds NumPy/Python RNG states.
-        state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+        state = checkpoints.load(checkpoint, map_location="cpu")
         # Resuming under another config would silently splice two different runs into one result.
         saved, now = state["config"], cfg.resolved()
         changed = [k for k in now if k not in _RESUMABLE_CHANGES and saved.get(k) != now[k]]
@@ -246,7 +244,7 @@ def train(model: nn.Module, train_data: TensorData, test_data: TensorData | None
                  "optimizer": optimizer.state_dict(),
                  "scheduler": scheduler.state_dict() if scheduler is not None else None,
                  "rng": _rng_state(generators, device)}
-        _atomic_write(checkpoint, lambda f: torch.save(state, f))
+        _atomic_write(checkpoint, lambda f: torch.save(checkpoints.plain(state), f))
 
     nb = n_batches(len(train_data), cfg.batch_size, cfg.drop_last)
     bar = tqdm(total=cfg.epochs * nb, initial=len(rows) * nb, desc=desc, file=sys.stderr, mininterval=5.0,

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from relurepro.checkpoints import plain
 from relurepro.constnet.correlations import (diversity, distinct_channels, neg_log_abs, symmetry_deviation,
                                              weight_correlations)
 from relurepro.constnet.symmetry import perturb_gradients, reordered_sum
@@ -170,6 +171,6 @@ def train(model: nn.Module, train_data: TensorData, test_data: TensorData, recip
                      "generators": {k: g.get_state() for k, g in gens.items()},
                      "corr_rng": corr_rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
                      "rows": rows, "corr": corr}
-            _atomic_write(checkpoint, lambda f: torch.save(state, f))
+            _atomic_write(checkpoint, lambda f: torch.save(plain(state), f))
     bar.close()
     return rows, corr

@@ -24,6 +24,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from relurepro.checkpoints import plain
 from relurepro.data import TensorData, batches
 from relurepro.leaf.activations import split_parameters
 from relurepro.training import _atomic_write, recipe_key, resume_state
@@ -197,6 +198,6 @@ def train(model: nn.Module, train_data: TensorData, test_data: TensorData, recip
                      "augment": augment.get_state(), "shuffle": shuffle.get_state(),
                      "torch_rng": torch.get_rng_state(), "rows": rows,
                      "diverged": diverged}
-            _atomic_write(checkpoint, lambda f: torch.save(state, f))
+            _atomic_write(checkpoint, lambda f: torch.save(plain(state), f))
     bar.close()
     return rows

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from relurepro import checkpoints
 from relurepro.numerics import seed_everything
 from relurepro.uniform_accuracy.errors import TestPoints, chunk_rows, errors, test_generator
 from relurepro.uniform_accuracy.stacked import INPUT_SCALE, linear_stack
@@ -85,7 +86,7 @@ def train_trial(target, *, d: int, m: int, width: int, depth: int, seed: int, ex
     state = {"iteration": 0, "rows": [], "plot_values": [], "steps": 0, "epochs": 0}
     checkpoint = Path(checkpoint)
     if checkpoint.exists():
-        saved = torch.load(checkpoint, weights_only=False)
+        saved = checkpoints.load(checkpoint)
         net.load_state_dict(saved["net"])
         optimizer.load_state_dict(saved["optimizer"])
         scheduler.load_state_dict(saved["scheduler"])
@@ -123,10 +124,11 @@ def train_trial(target, *, d: int, m: int, width: int, depth: int, seed: int, ex
         with torch.no_grad():
             state["plot_values"].append(net(plot_x).cpu())
         tmp = checkpoint.with_name(checkpoint.name + ".tmp")
-        torch.save({"net": net.state_dict(), "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict(), "cpu_rng": torch.get_rng_state(),
-                    "device_rng": test_gen.get_state() if test_gen is not torch.default_generator else None,
-                    "state": state}, tmp)
+        torch.save(checkpoints.plain({
+            "net": net.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+            "cpu_rng": torch.get_rng_state(),
+            "device_rng": test_gen.get_state() if test_gen is not torch.default_generator else None,
+            "state": state}), tmp)
         tmp.replace(checkpoint)
     bar.close()
     checkpoint.unlink(missing_ok=True)

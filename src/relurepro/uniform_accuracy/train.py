@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from relurepro import checkpoints
 from relurepro.uniform_accuracy.errors import TestPoints, chunk_rows, errors, test_generator
 from relurepro.uniform_accuracy.stacked import StackedMLP
 
@@ -86,15 +87,16 @@ class TrialState:
 
     def save(self, path: Path) -> None:
         tmp = path.with_name(path.name + ".tmp")
-        torch.save({"students": self.students.state_dict(), "optimizer": self.optimizer.state_dict(),
-                    "scheduler": self.scheduler.state_dict(), "shuffle_gen": self.shuffle_gen.get_state(),
-                    "test_gens": {s: g.get_state() for s, g in self.test_gens.items()},
-                    "iteration": self.iteration, "rows": self.rows, "plot_values": self.plot_values,
-                    "steps": self.steps, "epochs": self.epochs}, tmp)
+        torch.save(checkpoints.plain({
+            "students": self.students.state_dict(), "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(), "shuffle_gen": self.shuffle_gen.get_state(),
+            "test_gens": {s: g.get_state() for s, g in self.test_gens.items()},
+            "iteration": self.iteration, "rows": self.rows, "plot_values": self.plot_values,
+            "steps": self.steps, "epochs": self.epochs}), tmp)
         tmp.replace(path)
 
     def load(self, path: Path) -> None:
-        state = torch.load(path, weights_only=False)
+        state = checkpoints.load(path)
         self.students.load_state_dict(state["students"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])

@@ -1,0 +1,63 @@
+"""Checkpoint files: what torch.save writes here loads back with ``torch.load(..., weights_only=True)``.
+
+weights_only loading accepts tensors and plain Python data (dict, list, tuple, str, int, float, bool, None) and
+refuses anything else, so a checkpoint file can never run code when it is read. Writers pass their state through
+:func:`plain` first: NumPy arrays and scalars (NumPy's RNG state holds both) and dataclasses become tensors and
+plain Python. Readers use :func:`load`, whose errors name the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+from pathlib import Path
+
+import numpy as np
+import torch
+
+
+def plain(obj):
+    """`obj` with NumPy arrays as tensors, NumPy scalars as Python numbers and dataclasses as dicts, recursively.
+
+    Unsigned NumPy arrays become int64 tensors (NumPy's MT19937 key is uint32; np.random.set_state takes it back).
+    """
+    if isinstance(obj, np.generic):  # first: np.float64 is also a Python float, yet pickles as a NumPy scalar
+        return obj.item()
+    if isinstance(obj, torch.Tensor | torch.Size | str | int | float | bool | type(None)):
+        return obj
+    if isinstance(obj, np.ndarray):
+        if obj.dtype.kind == "u":
+            obj = obj.astype(np.int64)
+        return torch.from_numpy(np.ascontiguousarray(obj))
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, dict):
+        return {plain(k): plain(v) for k, v in obj.items()}
+    if isinstance(obj, tuple):  # a namedtuple becomes a plain tuple
+        return tuple(plain(v) for v in obj)
+    if isinstance(obj, list):
+        return [plain(v) for v in obj]
+    return obj  # anything else is left for load() to refuse, by name
+
+
+def load(path: str | Path, map_location=None):
+    """torch.load(path, weights_only=True); a file holding more than tensors and plain data is an error naming it."""
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        # torch's message is long; its "WeightsUnpickler error: ..." line says what was refused
+        lines = [line.strip() for line in str(err).splitlines() if "Unpickler error" in line]
+        reason = lines[0].split(". Please")[0] if lines else str(err).strip()[:300]
+        raise pickle.UnpicklingError(
+            f"checkpoint {path} holds more than tensors and plain Python data, which weights_only loading refuses "
+            f"({reason}); delete it to restart that run") from err
+
+
+def numpy_rng_state() -> tuple:
+    """np.random.get_state() as plain data (the key as an int64 tensor), for a checkpoint."""
+    return plain(np.random.get_state())
+
+
+def set_numpy_rng_state(state) -> None:
+    name, key, *rest = state
+    np.random.set_state((name, np.asarray(key, dtype=np.uint32), *rest))
