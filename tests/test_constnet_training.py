@@ -168,7 +168,8 @@ def test_leakynet_blocking_claim_fails_when_a_blocked_string_trains():
 
 def test_figures_name_arms_by_what_ran_and_say_what_broke_symmetry():
     arms = {"constnet": ("ulp", 0.0, [0, 0, 1e-7]), "constnet_reorder": ("reorder", 0.0, [0, 1e-7, 1e-3]),
-            "constnet_deterministic": ("det", 0.0, [0, 0, 0]), "constnet_cuda_dropout": ("ulp", 0.01, [0, 0.1, 1])}
+            "constnet_deterministic": ("det", 0.0, [0, 0, 0]), "constnet_cuda_dropout": ("ulp", 0.01, [0, 0.1, 1]),
+            "constnet_dropout": ("det", 0.01, [0.3, 0.5, 1])}
     metrics = pd.DataFrame([dict(kind="constnet", name=n, seed=0, epoch=e, test_acc=0.5, symmetry_deviation=d,
                                  distinct_channels=1, arm_init="const", arm_breaker=b, arm_droprate=p)
                             for n, (b, p, devs) in arms.items() for e, d in enumerate(devs)])
@@ -182,11 +183,12 @@ def test_figures_name_arms_by_what_ran_and_say_what_broke_symmetry():
     assert "reordered float32 sums (emulated): constnet_reorder (from epoch 1)" in note
     assert "nothing (deterministic): constnet_deterministic (exactly symmetric at every epoch)" in note
     assert "dropout 0.01 + ulp noise (emulated): constnet_cuda_dropout (from epoch 1)" in note
+    assert "dropout 0.01: constnet_dropout (asymmetric from init)" in note
     assert "(1 + 2^-24 xi)" in note and "random order per element" in note
     assert "reorder" not in figures.breaking_note(metrics[metrics.arm_breaker != "reorder"]).split("Emulations")[1]
     table = figures.final_table(metrics)
     assert list(table.mechanism) == ["ulp noise (emulated)", "reordered float32 sums (emulated)",
-                                     "nothing (deterministic)", "dropout 0.01 + ulp noise (emulated)"]
+                                     "nothing (deterministic)", "dropout 0.01 + ulp noise (emulated)", "dropout 0.01"]
 
 
 @pytest.mark.parametrize("init,expected", [

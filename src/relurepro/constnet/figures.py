@@ -28,7 +28,10 @@ def breaking_note(metrics: pd.DataFrame) -> str:
     for name, a in _arms(metrics).iterrows():
         run = metrics[metrics.name == name]
         broken = run[run.symmetry_deviation > 0].epoch
-        when = f"from epoch {int(broken.min())}" if len(broken) else "exactly symmetric at every epoch"
+        if not len(broken):
+            when = "exactly symmetric at every epoch"
+        else:  # random or identity init: the weights differ across channels before any training
+            when = "asymmetric from init" if broken.min() == 0 else f"from epoch {int(broken.min())}"
         groups.setdefault(mechanism(a.kind, a.arm_init, a.arm_breaker, float(a.arm_droprate)), []).append(
             f"{name} ({when})")
     used = [EMULATIONS[b] for b in EMULATIONS if (metrics.arm_breaker == b).any()]
