@@ -186,6 +186,31 @@ def test_malformed_run_csv_is_named(tmp_path):
         zeros_ratio.aggregate([bad], "x")
 
 
+def test_count_csv_holds_what_its_path_promises(tmp_path):
+    # A job's path promises its rows: (L, N) cells x runs x passes; a duplicated, missing or mistyped row, an
+    # extra column or a header-only file stops the aggregation naming the file.
+    job = tmp_path / "zeros_ratio/init/mnist-train-10/bits~32/layers~1/neurons~4-8/runs~2/epochs~3/counts.csv"
+    job.parent.mkdir(parents=True)
+    rows = [zeros_ratio._row("init", 1, n, 32, run, run, 1, 10, 3, 10 * n, False) for n in (4, 8) for run in (0, 1)]
+    lines = _runs_csv(job, rows).read_text().splitlines()
+    assert zeros_ratio.aggregate([job], "x")["runs"].tolist() == [2, 2]
+    cases = {"duplicated": ([*lines, lines[1]], "5 rows, the job wrote 4"),
+             "replaced": ([*lines[:-1], lines[1]], "file lines 2, 5.*uniqueness"),
+             "missing": (lines[:-1], "3 rows"),
+             "type": ([*lines[:-1], lines[-1].replace("False", "no")], "dtype\\('bool'\\) on diverged"),
+             "number": ([*lines[:-1], lines[-1].replace(",10,", ",ten,", 1)], "file lines 5"),
+             "extra": ([lines[0] + ",x", *(line + ",1" for line in lines[1:])], "expected columns"),
+             "header": (lines[:1], "no rows"),
+             "other_bits": ([lines[0], *(line.replace(",32,", ",64,") for line in lines[1:])], "bits disagree")}
+    for name, (text, message) in cases.items():
+        job.write_text("\n".join(text) + "\n")
+        with pytest.raises(ValueError, match=f"{re.escape(str(job))}: .*{message}"):
+            zeros_ratio.aggregate([job], "x")
+    job.write_text("")
+    with pytest.raises(ValueError, match=f"{re.escape(str(job))}: empty file"):
+        zeros_ratio.aggregate([job], "x")
+
+
 def test_jobs_group_cells_per_precision_or_not():
     cfg = {"bits": [16, 32], "runs": {"16": 5, "32": 25}, "layers": [1, 3], "neurons": [64, 256],
            "one_job_per_cell": False}

@@ -181,7 +181,27 @@ def test_aggregate_validates_and_names_a_malformed_file(tiny_job, tmp_path):
         aggregate("tiny", [bad])
     short = pd.read_csv(out)
     short[short.epoch == 1].to_csv(bad, index=False)
-    with pytest.raises(ValueError, match="one row per epoch"):
+    with pytest.raises(ValueError, match="8 rows, the job wrote 16"):
+        aggregate("tiny", [bad])
+    # An epoch out of range in place of the run's last epoch: the right row count, not one row per epoch.
+    short.replace({"epoch": {2: 1}}).assign(epoch=lambda d: d["epoch"].where(d.index != 0, 2)).to_csv(bad,
+                                                                                                     index=False)
+    with pytest.raises(ValueError, match="uniqueness|one row per epoch"):
+        aggregate("tiny", [bad])
+    # A duplicated row (here replacing another, so the count still fits, and appended), a wrong-type value, an
+    # extra column, a diverged flag that is not True/False, and a header-only file: refused, naming the file.
+    lines = out.read_text().splitlines()
+    header, first = lines[0], lines[1]
+    cases = {"duplicated": [*lines[:-1], first], "appended": [*lines, first],
+             "type": [header, first.replace(",True,", ",yes,", 1).replace(",False,", ",yes,", 1), *lines[2:]],
+             "extra": [header + ",x", *(line + ",1" for line in lines[1:])],
+             "header": [header]}
+    for name, text in cases.items():
+        bad.write_text("\n".join(text) + "\n")
+        with pytest.raises(ValueError, match=re.escape(str(bad))):
+            aggregate("tiny", [bad])
+    bad.write_text("\n".join(cases["duplicated"]) + "\n")
+    with pytest.raises(ValueError, match=f"{re.escape(str(bad))}: does not match its schema \\(file lines 2, 17\\)"):
         aggregate("tiny", [bad])
     with pytest.raises(ValueError, match="runs"):  # rows of another alpha than the path names
         pd.read_csv(out).replace({"relu": {1.0: 0.5}}).to_csv(bad, index=False)

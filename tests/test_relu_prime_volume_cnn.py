@@ -213,7 +213,7 @@ def test_cdf_aggregation_and_figure(tmp_path):
     assert list(one["zero_cdf"]) == [0.25, 0.5, 0.75, 1.0]
     broken = table.copy()
     broken.loc[one.index[1], "zero_cdf"] = 0.25  # fewer runs with a zero than in S01: impossible
-    with pytest.raises(ValueError, match="malformed rows"):
+    with pytest.raises(ValueError, match="vol_cdf.csv: does not match its schema \\(file lines 7\\): zero_cdf >= cdf"):
         vol_cdf.validate_aggregate(broken)
     assert list(table[(table.figure == "vol_cifar_vgg11_nobn") & (table.bits == 16)]["cdf"]) == [1.0] * 4
     assert (table[table.bits == 64]["cdf"] == 0).all()

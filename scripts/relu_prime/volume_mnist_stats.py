@@ -7,10 +7,12 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from relurepro import jobs
-from relurepro.volume_stats import summarize
+from relurepro.volume_stats import read_batches, summarize, validate_summary
 
 jobs.start(snakemake)
-table = summarize(pd.concat([pd.read_csv(path) for path in snakemake.input], ignore_index=True))
+# Each runs CSV checked against its schema and its path's run count; one summary row per runs CSV.
+table = summarize(pd.concat([read_batches(path) for path in snakemake.input], ignore_index=True))
+validate_summary(table, snakemake.output.csv, rows=len(snakemake.input))
 table.to_csv(snakemake.output.csv, index=False)
 print(table.to_string())
 

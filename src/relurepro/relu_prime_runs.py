@@ -232,10 +232,6 @@ COLUMNS = {
     "device": "where the run trained",
     "torch": "torch version",
 }
-_BOOL = ("batch_norm", "diverged")
-_NUMERIC = ("run_id", "epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "relu", "lr",
-            "exact_zeros", "relu_inputs", "dropout", "width_mult", "lr0", "t_max", "batch_size", "epochs",
-            "seconds")
 
 
 def job_frame(spec: JobSpec, runs: dict[tuple, list[dict]], device: str, torch_version: str) -> pd.DataFrame:
@@ -266,44 +262,84 @@ def job_frame(spec: JobSpec, runs: dict[tuple, list[dict]], device: str, torch_v
     return df[[c for c in COLUMNS if c != "experiment"]]
 
 
+def job_rows(path: str | Path) -> int:
+    """Rows a job CSV must hold: one per run and epoch of the job its path names."""
+    spec = JobSpec.from_path(str(path))
+    return len(spec.runs()) * spec.epochs
+
+
 def aggregate(experiment: str, job_csvs: list[str | Path]) -> pd.DataFrame:
     """The experiment's aggregated table from its job CSVs; a malformed job CSV fails naming its path."""
     frames = []
     for path in job_csvs:
-        df = pd.read_csv(path)
-        df.insert(len(df.columns), "experiment", experiment)
+        try:
+            df = pd.read_csv(path)
+        except pd.errors.EmptyDataError:
+            raise ValueError(f"{path}: empty file") from None
+        # The job CSV has every column but `experiment`: insert it where COLUMNS has it.
+        df.insert(min(list(COLUMNS).index("experiment"), len(df.columns)), "experiment", experiment)
         validate(df, str(path), job_csv=JobSpec.from_path(str(path)))
         frames.append(df)
     if not frames:
         raise ValueError(f"experiment {experiment}: no job CSVs to aggregate")
     df = pd.concat(frames, ignore_index=True)[list(COLUMNS)]
-    validate(df, f"train_{experiment}.csv")
+    validate(df, f"train_{experiment}.csv", rows=sum(job_rows(p) for p in job_csvs))
     return df.sort_values(["tier", "batch_norm", "dropout", "relu", "run_id", "epoch"], kind="stable",
                           ignore_index=True)
 
 
-def validate(df: pd.DataFrame, path: str, job_csv: JobSpec | None = None) -> None:
-    """Fail loudly, naming `path`, when a table does not follow COLUMNS (and, for a job CSV, its path)."""
-    missing = [c for c in COLUMNS if c not in df.columns]
-    extra = [c for c in df.columns if c not in COLUMNS]
-    if missing or extra:
-        raise ValueError(f"{path}: columns missing {missing}, unexpected {extra}")
-    if df.empty:
-        raise ValueError(f"{path}: no rows")
-    for c in _BOOL:
-        if not df[c].map(lambda v: isinstance(v, bool) or str(v) in ("True", "False")).all():
-            raise ValueError(f"{path}: column {c} must be True/False")
-    for c in _NUMERIC:
-        if not pd.api.types.is_numeric_dtype(df[c]):
-            raise ValueError(f"{path}: column {c} must be numeric, found {df[c].dtype}")
-    for c in ("train_accuracy", "test_accuracy"):
-        bad = df[c].notna() & ((df[c] < 0) | (df[c] > 1))
-        if bad.any():
-            raise ValueError(f"{path}: {c} is a fraction in [0, 1]; bad rows:\n{df[bad].head()}")
-    finished = df[df["diverged"].astype(str) == "False"]
-    if finished[["train_loss", "test_accuracy"]].isna().any().any():
-        raise ValueError(f"{path}: NaN metrics in rows not marked diverged")
-    # Every run has exactly one row per epoch 1..epochs (diverged runs too: NaN rows), no duplicates.
+def schema():
+    """The declared schema of a job CSV (plus `experiment`) and of train_<experiment>.csv (relurepro.schemas):
+    COLUMNS in order, one row per (run, epoch), accuracies as fractions, and diverged rows (NaN metrics from the
+    first non-finite loss on; diverged training is data) allowed."""
+    import pandera.pandas as pa  # here: the workflow imports this module to plan, without pandera
+
+    def num(*checks, nullable=False):
+        return pa.Column(float, list(checks), coerce=True, nullable=nullable)
+
+    nan_ok = {"nullable": True}  # NaN in the rows of a diverged run
+    columns = {
+        "run_id": pa.Column(int, pa.Check.ge(0)), "epoch": pa.Column(int, pa.Check.ge(1)),
+        "train_loss": num(pa.Check.ge(0), **nan_ok), "train_accuracy": num(pa.Check.in_range(0, 1), **nan_ok),
+        "test_loss": num(pa.Check.ge(0), **nan_ok), "test_accuracy": num(pa.Check.in_range(0, 1), **nan_ok),
+        "relu": num(), "batch_norm": pa.Column(bool), "lr": num(pa.Check.ge(0), **nan_ok),
+        "exact_zeros": num(pa.Check.ge(0), **nan_ok), "relu_inputs": num(pa.Check.ge(0), **nan_ok),
+        "diverged": pa.Column(bool),
+        "tier": pa.Column(str, pa.Check.str_matches(r"^(faithful|stress k=\d+)$")),
+        "preact_grid_k": num(pa.Check.ge(0), **nan_ok),
+        "relu_grad_mode": pa.Column(str, pa.Check.isin(GRAD_MODES)), "dropout": num(pa.Check.in_range(0, 1)),
+        "experiment": pa.Column(str), "net": pa.Column(str, pa.Check.str_matches(r"^(vgg11|resnet18|mlp\d+x\d+)$")),
+        "width_mult": num(pa.Check.gt(0)), "init": pa.Column(str, pa.Check.isin(INITS)), "dataset": pa.Column(str),
+        "preprocessing": pa.Column(str, pa.Check.isin(PREPS)), "optimizer": pa.Column(str, pa.Check.isin(OPTIMIZERS)),
+        "lr0": num(pa.Check.gt(0)), "t_max": pa.Column(int, pa.Check.ge(1)),
+        "batch_size": pa.Column(int, pa.Check.ge(1)),
+        "epochs": pa.Column(int, pa.Check.ge(1)), "seconds": num(pa.Check.ge(0), **nan_ok),
+        "device": pa.Column(str), "torch": pa.Column(str),
+    }
+    run = ["experiment", "tier", "batch_norm", "relu", "dropout", "run_id"]
+    return pa.DataFrameSchema(columns, strict=True, ordered=True, unique=[*run, "epoch"], checks=[
+        pa.Check(lambda d: d["epoch"] <= d["epochs"], error="epoch in 1..epochs"),
+        pa.Check(lambda d: d["diverged"] | (d["train_loss"].notna() & d["test_accuracy"].notna()),
+                 error="NaN metrics only in rows marked diverged"),
+        pa.Check(lambda d: ~d["diverged"] | d["train_loss"].isna(), error="a diverged row has no training loss"),
+        pa.Check(lambda d: (d["tier"] == "faithful") == d["preact_grid_k"].isna(),
+                 error="preact_grid_k is empty exactly in the faithful tier"),
+        # Once diverged, a run stays diverged: the flag never drops back to False in a later epoch.
+        pa.Check(lambda d: d.sort_values("epoch").assign(div=d["diverged"].astype(int)).groupby(run)["div"].cummax()
+                 .reindex(d.index) == d["diverged"].astype(int),
+                 error="a run stays diverged from its first diverged epoch on"),
+    ])
+
+
+def validate(df: pd.DataFrame, path: str, job_csv: JobSpec | None = None, rows: int | None = None) -> None:
+    """Fail, naming `path` and its lines, when a table does not follow `schema` (relurepro.schemas); a job CSV
+    must hold exactly the runs and epochs its path names, and `rows` is the row count the jobs promised."""
+    from relurepro import schemas
+
+    if job_csv is not None:
+        rows = len(job_csv.runs()) * job_csv.epochs
+    df = schemas.check(df, schema(), path, rows=rows)
+    # Every run has exactly one row per epoch 1..epochs (diverged runs too: NaN rows); duplicates failed above.
     for (exp, tier, bn, relu, p, run), g in df.groupby(["experiment", "tier", "batch_norm", "relu", "dropout",
                                                          "run_id"]):
         if sorted(g["epoch"]) != list(range(1, int(g["epochs"].iloc[0]) + 1)):
@@ -315,7 +351,7 @@ def validate(df: pd.DataFrame, path: str, job_csv: JobSpec | None = None) -> Non
         for c, v in expect.items():
             if not (df[c] == v).all():
                 raise ValueError(f"{path}: column {c} disagrees with the path ({v!r})")
-        found = set(zip(df["batch_norm"].astype(str) == "True", df["relu"], df["dropout"], df["run_id"]))
+        found = set(zip(df["batch_norm"], df["relu"], df["dropout"], df["run_id"]))
         if found != set(job_csv.runs()):
             raise ValueError(f"{path}: runs (batch_norm, relu, dropout, run_id) {sorted(found)} differ from the "
                              f"path's {sorted(job_csv.runs())}")

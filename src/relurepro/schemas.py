@@ -23,11 +23,32 @@ def check(df: pd.DataFrame, schema: pa.DataFrameSchema, path: str | Path, *, row
         return schema.validate(df, lazy=True)
     except pa.errors.SchemaErrors as err:
         cases = err.failure_cases
-        lines = sorted({int(i) + first_line for i in cases["index"].dropna()})
+        typed = cases["check"].astype(str).str.match(r"(coerce_)?dtype\(")
+        if typed.any():  # a mistyped column makes the other checks on it meaningless: report the types only
+            cases = cases[typed]
+        rows = set(cases["index"].dropna())
+        for column in cases.loc[cases["index"].isna() & typed, "column"].dropna().unique():
+            rows |= _mistyped(df[column], schema.columns[column].dtype)  # a dtype failure names no row
+        lines = sorted({int(i) + first_line for i in rows})
+        # A table-wide check fails once per column of the failing rows: name it once, without a column.
+        wide = cases["schema_context"] == "DataFrameSchema"
+        cases = cases.assign(column=cases["column"].where(~wide | typed.reindex(cases.index, fill_value=False)))
         what = "; ".join(str(c["check"]) + (f" on {c['column']}" if isinstance(c["column"], str) else "")
                          for _, c in cases.drop_duplicates(["check", "column"]).head(5).iterrows())
         where = f" (file lines {', '.join(map(str, lines[:10]))}{' ...' if len(lines) > 10 else ''})" if lines else ""
         raise ValueError(f"{path}: does not match its schema{where}: {what}") from None
+
+
+def _mistyped(values: pd.Series, dtype) -> set:
+    """Index of the values in a column read with the wrong type that do not fit `dtype` (bool, int or float)."""
+    kind = str(dtype)
+    if kind == "bool":
+        return set(values.index[~values.isin([True, False, "True", "False"])])
+    numbers = pd.to_numeric(values, errors="coerce")
+    bad = numbers.isna() & values.notna()
+    if kind.startswith("int"):
+        bad |= numbers.notna() & (numbers % 1 != 0) | values.isna()
+    return set(values.index[bad])
 
 
 def read(path: str | Path, schema: pa.DataFrameSchema, *, rows: int | None = None) -> pd.DataFrame:

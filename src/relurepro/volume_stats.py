@@ -8,6 +8,9 @@ ReLU'(0)=0) must differ on no batch: it catches nondeterminism.
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pandas as pd
 import torch
 from torch import nn
@@ -64,3 +67,65 @@ def summarize(batches: pd.DataFrame) -> pd.DataFrame:
                for k in ("min", "25%", "50%", "mean", "75%", "max")},
         })
     return pd.DataFrame(rows)
+
+
+_RUNS = re.compile(r"comparison~(?P<comparison>[^/]+)/bits~(?P<bits>\d+)/runs~(?P<runs>\d+)/batches\.csv$")
+
+
+def batch_schema():
+    """The declared schema of a runs CSV (relurepro.schemas): BATCH_COLUMNS, one row per (run, batch), norms
+    non-negative (NaN allowed: a 16-bit gradient may overflow, and that is data), equal gradients differ by 0."""
+    import pandera.pandas as pa  # here: only the aggregation needs pandera
+
+    norm = pa.Column(float, pa.Check.ge(0), coerce=True, nullable=True)
+    return pa.DataFrameSchema({
+        "comparison": pa.Column(str, pa.Check.isin(list(COMPARISONS))),
+        "bits": pa.Column(int, pa.Check.isin([16, 32, 64])), "run": pa.Column(int, pa.Check.ge(0)),
+        "seed": pa.Column(int), "batch_idx": pa.Column(int, pa.Check.ge(0)), "same": pa.Column(bool),
+        **{c: norm for c in BATCH_COLUMNS[6:]},
+    }, strict=True, ordered=True, unique=["comparison", "bits", "run", "batch_idx"], checks=[
+        pa.Check(lambda d: d["seed"] == d["run"], error="a run's seed is its number"),
+        pa.Check(lambda d: ~d["same"] | ((d["diff_L1"] == 0) & (d["diff_L2"] == 0)),
+                 error="equal gradients differ by 0"),
+    ])
+
+
+def read_batches(path: str | Path) -> pd.DataFrame:
+    """A runs CSV validated against `batch_schema` (a violation names the file and its lines); its path
+    (comparison~C/bits~B/runs~R/batches.csv) promises runs 0..R-1 of that comparison and precision, each over the
+    same batches 0..n-1."""
+    from relurepro import schemas
+
+    df = schemas.read(path, batch_schema())
+    m = _RUNS.search(str(path))
+    if m is not None:
+        if not ((df["comparison"] == m["comparison"]) & (df["bits"] == int(m["bits"]))).all():
+            raise ValueError(f"{path}: comparison or bits disagree with the path")
+        runs, n = int(m["runs"]), int(df["batch_idx"].max()) + 1
+        # Unique (run, batch) rows above; here every promised run over every batch, nothing more.
+        if sorted(df["run"].unique()) != list(range(runs)) or len(df) != runs * n:
+            raise ValueError(f"{path}: {len(df)} rows, the job wrote runs 0..{runs - 1} x batches 0..{n - 1} "
+                             f"= {runs * n} (duplicated or missing rows?)")
+    return df
+
+
+def validate_summary(df: pd.DataFrame, path: str | Path, rows: int | None = None) -> None:
+    """Fail, naming the file and its lines, when the statistics table (`summarize`) breaks its schema."""
+    import pandera.pandas as pa
+
+    from relurepro import schemas
+
+    pct = pa.Column(float, pa.Check.in_range(0, 100), coerce=True)
+    rel = pa.Column(float, pa.Check.ge(0), coerce=True, nullable=True)  # NaN where no minibatch differs
+    schema = pa.DataFrameSchema({
+        "comparison": pa.Column(str, pa.Check.isin(list(COMPARISONS))),
+        "bits": pa.Column(int, pa.Check.isin([16, 32, 64])), "runs": pa.Column(int, pa.Check.ge(1)),
+        "minibatches": pa.Column(int, pa.Check.ge(1)), "pct_runs_affected": pct, "pct_minibatches_affected": pct,
+        "pct_minibatches_affected_original": pct,
+        **{f"rel_diff_{k}": rel for k in ("min", "25%", "50%", "mean", "75%", "max")},
+    }, strict=True, ordered=True, unique=["comparison", "bits"], checks=[
+        pa.Check(lambda d: d["minibatches"] % d["runs"] == 0, error="every run over the same minibatches"),
+        pa.Check(lambda d: (d["pct_minibatches_affected_original"] * d["runs"] - d["pct_minibatches_affected"]).abs()
+                 < 1e-9, error="the original's percentage = ours / runs"),
+    ])
+    schemas.check(df, schema, path, rows=rows)

@@ -118,17 +118,50 @@ def _row(protocol, layers, neurons, bits, run, seed, pass_, samples, zeros, call
             "diverged": diverged}
 
 
+def run_schema():
+    """The declared schema of a per-job CSV (relurepro.schemas): RUN_COLUMNS, one row per (cell, run, pass), the
+    calls of a pass = samples x L x N, and diverged passes (training only) empty."""
+    import pandera.pandas as pa  # here: only aggregation needs pandera
+
+    count = pa.Check.ge(0)
+    return pa.DataFrameSchema({
+        "protocol": pa.Column(str, pa.Check.isin(PROTOCOLS)), "layers": pa.Column(int, pa.Check.ge(1)),
+        "neurons": pa.Column(int, pa.Check.ge(1)), "bits": pa.Column(int, pa.Check.isin([16, 32, 64])),
+        "run": pa.Column(int, count), "seed": pa.Column(int), "pass": pa.Column(int, pa.Check.ge(1)),
+        "samples": pa.Column(int, count), "zeros": pa.Column(int, count), "relu_calls": pa.Column(int, count),
+        "diverged": pa.Column(bool),
+    }, strict=True, ordered=True, unique=["protocol", "layers", "neurons", "bits", "run", "pass"], checks=[
+        pa.Check(lambda d: d["zeros"] <= d["relu_calls"], error="zeros <= relu_calls"),
+        pa.Check(lambda d: d["diverged"] | ((d["samples"] >= 1)
+                                            & (d["relu_calls"] == d["samples"] * d["layers"] * d["neurons"])),
+                 error="relu_calls = samples x layers x neurons"),
+        pa.Check(lambda d: ~d["diverged"] | ((d["samples"] == 0) & (d["relu_calls"] == 0)),
+                 error="a diverged pass is empty"),
+        pa.Check(lambda d: (d["protocol"] == "train") | ((d["pass"] == 1) & ~d["diverged"]),
+                 error="init: one pass per run, never diverged"),
+    ])
+
+
 def read_runs(path: str | Path) -> pd.DataFrame:
-    """A per-job CSV, checked: fails naming the file when it does not follow RUN_COLUMNS."""
-    df = pd.read_csv(path)
-    if list(df.columns) != list(RUN_COLUMNS):
-        raise ValueError(f"{path}: expected columns {list(RUN_COLUMNS)}, found {list(df.columns)}")
-    ok = ~df["diverged"].astype(bool)
-    bad = df[~df["protocol"].isin(PROTOCOLS) | ~df["bits"].isin((16, 32, 64)) | (df["zeros"] < 0)
-             | (df["zeros"] > df["relu_calls"])
-             | (ok & (df["relu_calls"] != df["samples"] * df["layers"] * df["neurons"]))]
-    if len(bad) or df.empty:
-        raise ValueError(f"{path}: malformed or no rows:\n{bad.head()}")
+    """A per-job CSV, validated against `run_schema` (a violation names the file and its lines). A count job's
+    self-describing path (relurepro.zeros_ratio_jobs.from_path) also fixes its protocol, precision, and the
+    (layers, neurons, run, pass) rows it must hold: exactly those, no duplicate or missing one."""
+    import itertools
+
+    from relurepro import schemas
+    from relurepro.zeros_ratio_jobs import from_path
+
+    job = from_path(path)
+    rows = None if job is None else len(job["layers"]) * len(job["neurons"]) * job["runs"] * job["passes"]
+    df = schemas.read(path, run_schema(), rows=rows)
+    if job is not None:
+        if not ((df["protocol"] == job["protocol"]) & (df["bits"] == job["bits"])).all():
+            raise ValueError(f"{path}: protocol or bits disagree with the path ({job['protocol']}, {job['bits']})")
+        want = set(itertools.product(job["layers"], job["neurons"], range(job["runs"]), range(1, job["passes"] + 1)))
+        found = set(zip(df["layers"], df["neurons"], df["run"], df["pass"]))
+        if found != want:
+            raise ValueError(f"{path}: (layers, neurons, run, pass) rows {sorted(found - want)[:5]} not promised by "
+                             f"the path, {sorted(want - found)[:5]} missing")
     return df
 
 
@@ -148,10 +181,26 @@ def aggregate(paths: list[str | Path], dataset: str) -> pd.DataFrame:
 
 
 def validate_aggregate(df: pd.DataFrame, path: str = "zeros_ratio.csv") -> None:
-    """Fail loudly, naming the file, when an aggregated CSV does not follow COLUMNS."""
-    if list(df.columns) != list(COLUMNS):
-        raise ValueError(f"{path}: expected columns {list(COLUMNS)}, found {list(df.columns)}")
-    bad = df[~df["protocol"].isin(PROTOCOLS) | ~df["bits"].isin((16, 32, 64)) | (df["runs"] < 1)
-             | (df["relu_calls"] < 1) | (df["zeros"] < 0) | (df["zeros"] > df["relu_calls"])]
-    if len(bad) or df.empty:
-        raise ValueError(f"{path}: malformed or no rows:\n{bad.head()}")
+    """Fail, naming the file and its lines, when an aggregated table does not follow COLUMNS (relurepro.schemas)."""
+    import pandera.pandas as pa
+
+    from relurepro import schemas
+
+    schema = pa.DataFrameSchema({
+        "protocol": pa.Column(str, pa.Check.isin(PROTOCOLS)), "layers": pa.Column(int, pa.Check.ge(1)),
+        "neurons": pa.Column(int, pa.Check.ge(1)), "bits": pa.Column(int, pa.Check.isin([16, 32, 64])),
+        "runs": pa.Column(int, pa.Check.ge(1)), "passes": pa.Column(int, pa.Check.ge(1)),
+        "zeros": pa.Column(int, pa.Check.ge(0)), "relu_calls": pa.Column(int, pa.Check.ge(1)),
+        "true_ratio": pa.Column(float, pa.Check.in_range(0, 1), coerce=True),
+        "original_x": pa.Column(int, pa.Check.ge(1)), "original_y": pa.Column(float, pa.Check.ge(0), coerce=True),
+        "dataset": pa.Column(str),
+    }, strict=True, ordered=True, unique=["protocol", "layers", "neurons", "bits"], checks=[
+        pa.Check(lambda d: d["zeros"] <= d["relu_calls"], error="zeros <= relu_calls"),
+        pa.Check(lambda d: d["passes"] >= d["runs"], error="at least one pass per run"),
+        pa.Check(lambda d: (d["protocol"] == "train") | (d["passes"] == d["runs"]), error="init: one pass per run"),
+        pa.Check(lambda d: d["original_x"] == d["passes"] * d["layers"] * d["neurons"],
+                 error="original_x = passes x layers x neurons"),
+        pa.Check(lambda d: (d["true_ratio"] - d["zeros"] / d["relu_calls"]).abs() <= 1e-12,
+                 error="true_ratio = zeros / relu_calls"),
+    ])
+    schemas.check(df.reset_index(drop=True), schema, path)

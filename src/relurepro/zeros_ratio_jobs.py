@@ -3,6 +3,8 @@ workflow reads them while planning, which must stay fast."""
 
 from __future__ import annotations
 
+import re
+
 
 def _joined(values) -> str:
     return "-".join(str(int(v)) for v in values)
@@ -30,3 +32,18 @@ def jobs(cfg: dict) -> list[dict]:
             out.append({"bits": bits, "layer_list": _joined(cfg["layers"]), "neuron_list": _joined(cfg["neurons"]),
                         "runs": runs})
     return out
+
+
+_COUNTS = re.compile(r"zeros_ratio/(?P<protocol>init|train)/[^/]+/bits~(?P<bits>\d+)/layers~(?P<layers>\d+(?:-\d+)*)/"
+                     r"neurons~(?P<neurons>\d+(?:-\d+)*)/runs~(?P<runs>\d+)/epochs~(?P<epochs>\d+)/counts\.csv$")
+
+
+def from_path(path) -> dict | None:
+    """What a count job's self-describing path promises (protocol, bits, layers, neurons, runs, passes per run),
+    or None for a path that is not one."""
+    m = _COUNTS.search(str(path))
+    if m is None:
+        return None
+    return {"protocol": m["protocol"], "bits": int(m["bits"]), "layers": parse_list(m["layers"]),
+            "neurons": parse_list(m["neurons"]), "runs": int(m["runs"]),
+            "passes": int(m["epochs"]) if m["protocol"] == "train" else 1}
