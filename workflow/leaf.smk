@@ -82,6 +82,8 @@ rule leaf_collect:
         "logs/leaf/collect.log",
     conda:
         "../envs/torch.yaml"
+    params:
+        epochs=LEAF["epochs"],
     script:
         "../scripts/leaf/collect.py"
 
