@@ -2,13 +2,14 @@
 fine-tuning recipe, the aggregation and the claims."""
 
 import copy
+import re
 
 import pandas as pd
 import pytest
 import torch
 
 from relurepro.resnet_ode import claims
-from relurepro.resnet_ode.aggregate import read_runs, summarize
+from relurepro.resnet_ode.aggregate import read_runs, summarize, validate_summary
 from relurepro.resnet_ode.models import TinyODENet, untie_tiny
 from relurepro.resnet_ode.tiny_training import (TinyRecipe, accuracy, build, digits, recalibrate_bn, split_grad,
                                                 untie_and_finetune)
@@ -166,16 +167,48 @@ def test_memory_claim_checks_the_peak_and_fails_when_the_adjoint_keeps_every_sta
     assert "peak" in fixed[0]["claim"] and "301.1" in fixed[0]["measured"]
 
 
+def tiny_run(root, seed, accuracies=(0.5, 0.9, 0.8), grad="backprop"):
+    """A tiny run's metrics.csv as scripts/resnet_ode/tiny_train.py writes it, at its self-describing path."""
+    path = root / f"tiny/depth~2/method~euler/grad~{grad}/seed~{seed}/metrics.csv"
+    path.parent.mkdir(parents=True)
+    n = len(accuracies)
+    adjoint, _, bn = grad.partition("_")
+    pd.DataFrame({"epoch": range(1, n + 1), "train_loss": [1, 0.5, 0.4][:n], "train_accuracy": 0.7,
+                  "test_loss": 0.3, "test_accuracy": accuracies, "lr": 0.1, "exact_zeros": 0, "relu_inputs": 100,
+                  "diverged": False, "seconds": 0.5, "depth": 2, "method": "euler", "grad": adjoint,
+                  "bn_recompute": bn or "none", "seed": seed, "dataset": "digits", "init": "iid", "zero_init": False,
+                  "adjoint_variant": "chained" if bn else "none", "channels": 8, "device": "cpu"}).to_csv(path,
+                                                                                                        index=False)
+    return path
+
+
 def test_summary_reads_runs_and_takes_best_and_last_epochs(tmp_path):
-    paths = []
-    for seed in (1, 2):
-        path = tmp_path / f"{seed}.csv"
-        pd.DataFrame({"epoch": [1, 2, 3], "test_accuracy": [0.5, 0.9, 0.8], "train_loss": [1, 0.5, 0.4],
-                      "diverged": False, "depth": 2, "method": "euler", "grad": "backprop", "bn_recompute": "none",
-                      "seed": seed}).to_csv(path, index=False)
-        paths.append(path)
-    s = summarize(read_runs(paths))
+    paths = [tiny_run(tmp_path, seed) for seed in (1, 2)]
+    s = summarize(read_runs(paths, epochs=3))
+    validate_summary(s, "tiny_summary.csv", runs=2)
     assert list(s.error_best.round(6)) == [10.0, 10.0] and list(s.error_last.round(6)) == [20.0, 20.0]
     (tmp_path / "bad.csv").write_text("epoch,test_accuracy\n1,0.5\n")
-    with pytest.raises(ValueError, match="bad.csv"):
+    with pytest.raises(ValueError, match="bad.csv: expected columns"):
         read_runs([tmp_path / "bad.csv"])
+    with pytest.raises(ValueError, match="tiny_summary.csv: 2 rows, the job wrote 3"):
+        validate_summary(s, "tiny_summary.csv", runs=3)
+
+
+@pytest.mark.parametrize("case, message", [
+    ("duplicated", "4 rows, the job wrote 3"), ("replaced", "file lines 3, 4.*uniqueness"),
+    ("type", "file lines 3\\).*bool"), ("number", "file lines 4\\)"), ("extra", "expected columns"),
+    ("header", "no rows"), ("accuracy", "file lines 2\\).*in_range"), ("other_run", "rows of another run"),
+    ("undiverged", "file lines 4\\).*NaN loss")])
+def test_a_malformed_tiny_run_is_named(tmp_path, case, message):
+    path = tiny_run(tmp_path, 1)
+    lines = path.read_text().splitlines()
+    text = {"duplicated": [*lines, lines[-1]], "replaced": [*lines[:-1], lines[-2]],
+            "type": [lines[0], lines[1], lines[2].replace("False", "nope"), lines[3]],
+            "number": [*lines[:-1], lines[-1].replace(",0.5,", ",half,")],
+            "extra": [lines[0] + ",x", *(line + ",1" for line in lines[1:])], "header": lines[:1],
+            "accuracy": [lines[0], lines[1].replace(",0.5,", ",50,", 1), *lines[2:]],
+            "other_run": [lines[0], *(line.replace(",euler,", ",heun,") for line in lines[1:])],
+            "undiverged": [*lines[:-1], lines[-1].replace("False", "True")]}[case]
+    path.write_text("\n".join(text) + "\n")
+    with pytest.raises(ValueError, match=f"{re.escape(str(path))}: .*{message}"):
+        read_runs([path], epochs=3)

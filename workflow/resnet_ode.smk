@@ -225,6 +225,8 @@ rule ro_tiny_collect:
         "logs/resnet_ode/tiny_collect.log",
     conda:
         "../envs/torch.yaml"
+    params:
+        epochs=RO["tiny"]["recipe"]["epochs"],
     script:
         "../scripts/resnet_ode/tiny_collect.py"
 

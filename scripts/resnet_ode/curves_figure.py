@@ -5,10 +5,11 @@ import pandas as pd
 
 from relurepro import jobs
 from relurepro.resnet_ode import figures
-from relurepro.resnet_ode.aggregate import curve_lines
+from relurepro.resnet_ode.aggregate import curve_lines, read_run
 
 jobs.start(snakemake)
 p = snakemake.params
-tables = [pd.read_csv(path) for path in snakemake.input]
+# The failure stand-in's inputs are tiny runs: checked against their schema (the others have none declared yet).
+tables = [read_run(path) if p.kind == "failure" else pd.read_csv(path) for path in snakemake.input]
 figures.training_curves(curve_lines(p.kind, tables), "Test error (%)", p.title, p.note, snakemake.output.pdf,
                         snakemake.output.png)

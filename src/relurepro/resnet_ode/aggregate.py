@@ -3,21 +3,111 @@ the per-epoch lines of the training-curve figures."""
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 RUN_KEYS = ["depth", "method", "grad", "bn_recompute", "seed"]
-REQUIRED = [*RUN_KEYS, "epoch", "test_accuracy", "train_loss", "diverged"]
+# A tiny run's metrics.csv (scripts/resnet_ode/tiny_train.py): relurepro.training's rows, then the run and recipe.
+TRAINING = ["epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "lr", "exact_zeros",
+            "relu_inputs", "diverged", "seconds"]
+TINY = [*TRAINING, *RUN_KEYS, "dataset", "init", "zero_init", "adjoint_variant", "channels", "device"]
+SUMMARY = [*RUN_KEYS, "error_best", "error_last", "final_train_loss", "diverged", "epochs"]
+# results/resnet_ode/tiny/depth~N/method~M/grad~G/seed~S/metrics.csv (workflow/resnet_ode.smk RO_TINY)
+_TINY_PATH = re.compile(r"depth~(?P<depth>\d+)/method~(?P<method>[^/]+)/grad~(?P<grad>[^/]+)/seed~(?P<seed>\d+)/"
+                        r"metrics\.csv$")
 
 
-def read_runs(paths) -> pd.DataFrame:
-    frames = []
-    for path in paths:
-        frame = pd.read_csv(path)
-        missing = [c for c in REQUIRED if c not in frame.columns]
-        if missing or frame.empty:
-            raise ValueError(f"{path}: not a tiny-run metrics file (missing columns {missing} or no rows)")
-        frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
+def _training_columns(pa, epochs: int | None) -> dict:
+    """relurepro.training's per-epoch columns: NaN metrics in the rows of a diverged run (diverged training is
+    data)."""
+    nan_ok = {"coerce": True, "nullable": True}
+    epoch = [pa.Check.ge(1)] + ([pa.Check.le(epochs)] if epochs is not None else [])
+    return {"epoch": pa.Column(int, epoch), "train_loss": pa.Column(float, pa.Check.ge(0), **nan_ok),
+            "train_accuracy": pa.Column(float, pa.Check.in_range(0, 1), **nan_ok),
+            "test_loss": pa.Column(float, pa.Check.ge(0), **nan_ok),
+            "test_accuracy": pa.Column(float, pa.Check.in_range(0, 1), **nan_ok),
+            "lr": pa.Column(float, pa.Check.ge(0), **nan_ok),
+            "exact_zeros": pa.Column(float, pa.Check.ge(0), **nan_ok),
+            "relu_inputs": pa.Column(float, pa.Check.ge(0), **nan_ok), "diverged": pa.Column(bool),
+            "seconds": pa.Column(float, pa.Check.ge(0), **nan_ok)}
+
+
+def _training_checks(pa, run: list[str]) -> list:
+    def stays(d):  # once diverged, a run stays diverged
+        flag = d["diverged"].astype(int)
+        return d.assign(flag=flag).sort_values("epoch").groupby(run)["flag"].cummax().reindex(d.index) == flag
+
+    return [pa.Check(lambda d: d["diverged"] == d["train_loss"].isna(), error="NaN loss exactly in diverged rows"),
+            pa.Check(lambda d: d["diverged"] | d["test_accuracy"].notna(), error="a test accuracy unless diverged"),
+            pa.Check(stays, error="a run stays diverged from its first diverged epoch on")]
+
+
+def tiny_schema(epochs: int | None = None):
+    """A tiny run's metrics.csv and tiny_runs.csv: one row per (run, epoch 1..epochs)."""
+    import pandera.pandas as pa  # here: pandera only when a table is checked
+
+    return pa.DataFrameSchema({
+        **_training_columns(pa, epochs), "depth": pa.Column(int, pa.Check.ge(1)),
+        "method": pa.Column(str, pa.Check.isin(["euler", "heun"])),
+        "grad": pa.Column(str, pa.Check.isin(["backprop", "adjoint"])),
+        "bn_recompute": pa.Column(str, pa.Check.isin(["none", "restore", "update", "eval"])),
+        "seed": pa.Column(int), "dataset": pa.Column(str, pa.Check.isin(["digits", "cifar10"])),
+        "init": pa.Column(str, pa.Check.isin(["iid", "piecewise_constant"])), "zero_init": pa.Column(bool),
+        "adjoint_variant": pa.Column(str, pa.Check.isin(["chained", "local", "none"])),
+        "channels": pa.Column(int, pa.Check.ge(1)), "device": pa.Column(str),
+    }, strict=True, ordered=True, unique=[*RUN_KEYS, "epoch"], checks=[
+        *_training_checks(pa, RUN_KEYS),
+        pa.Check(lambda d: (d["grad"] == "adjoint") == (d["bn_recompute"] != "none"),
+                 error="a batch-norm handling exactly for the adjoint"),
+        pa.Check(lambda d: (d["grad"] == "adjoint") == (d["adjoint_variant"] != "none"),
+                 error="an adjoint variant exactly for the adjoint"),
+    ])
+
+
+def read_run(path, epochs: int | None = None) -> pd.DataFrame:
+    """A tiny run's metrics.csv checked against `tiny_schema` (a violation names the file and its lines); with
+    `epochs`, exactly epochs 1..epochs, and the run its path names."""
+    from relurepro import schemas
+
+    df = schemas.read(path, tiny_schema(epochs), rows=epochs)
+    m = _TINY_PATH.search(str(path))
+    if m is not None:
+        grad, _, bn = m["grad"].partition("_")
+        want = {"depth": int(m["depth"]), "method": m["method"], "grad": grad, "bn_recompute": bn or "none",
+                "seed": int(m["seed"])}
+        if not (df[RUN_KEYS] == pd.Series(want)).all().all():
+            raise ValueError(f"{path}: rows of another run than the path's {want}")
+    return df
+
+
+def read_runs(paths, epochs: int | None = None) -> pd.DataFrame:
+    """Every tiny run's metrics in one table (tiny_runs.csv), each file checked (`read_run`), the table too:
+    runs x epochs rows."""
+    from relurepro import schemas
+
+    paths = list(paths)
+    runs = pd.concat([read_run(path, epochs) for path in paths], ignore_index=True)
+    schemas.check(runs, tiny_schema(epochs), "tiny_runs.csv", rows=None if epochs is None else len(paths) * epochs)
+    return runs
+
+
+def validate_summary(summary: pd.DataFrame, path, runs: int | None = None) -> None:
+    """tiny_summary.csv: one row per run, errors in percent (100 where no epoch finished)."""
+    import pandera.pandas as pa
+
+    from relurepro import schemas
+
+    error = pa.Column(float, pa.Check.in_range(0, 100), coerce=True)
+    schema = pa.DataFrameSchema({
+        **{k: c for k, c in tiny_schema().columns.items() if k in RUN_KEYS}, "error_best": error,
+        "error_last": error, "final_train_loss": pa.Column(float, pa.Check.ge(0), coerce=True, nullable=True),
+        "diverged": pa.Column(bool), "epochs": pa.Column(int, pa.Check.ge(1)),
+    }, strict=True, ordered=True, unique=RUN_KEYS, checks=[
+        pa.Check(lambda d: d["error_best"] <= d["error_last"] + 1e-9, error="error_best <= error_last"),
+        pa.Check(lambda d: d["diverged"] | d["final_train_loss"].notna(), error="a final loss unless diverged"),
+    ])
+    schemas.check(summary, schema, path, rows=runs)
 
 
 def summarize(runs: pd.DataFrame) -> pd.DataFrame:
