@@ -1,4 +1,5 @@
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -7,7 +8,7 @@ import torch
 
 from interruptions import dies_at_call
 from relurepro.uniform_accuracy import aggregate, teachers
-from relurepro.uniform_accuracy.cell import run_cell, students_of
+from relurepro.uniform_accuracy.cell import CELL_COLUMNS, read_cell, run_cell, students_of
 from relurepro.uniform_accuracy.claims import claims
 from relurepro.uniform_accuracy.errors import TestPoints, errors, seed_for_test_points
 from relurepro.uniform_accuracy.illustration import zoom_windows
@@ -275,3 +276,48 @@ def test_test_seeds_lie_above_every_trial_seed():
     assert min(seed_for_test_points(s) for s in range(50)) >= 2**63
     with pytest.raises(ValueError, match="trial seeds"):
         seed_for_test_points(2**63)
+
+
+UA_SMALL = {"teachers": 2, "seeds": [1, 2], "experiments": {"q": {"iterations": 2}}}
+
+
+def _job_csv(root, part=0, parts=2):
+    """A job's metrics.csv at its self-describing path: students_of's part of the cell, iterations 1..2."""
+    path = root / f"train/d~3/exp~q/m~100/width~8/part~{part}of{parts}/metrics.csv"
+    path.parent.mkdir(parents=True)
+    students = students_of([0, 1], [1, 2], part, parts)
+    rows = [{"d": 3, "exp": "q", "m": 100, "width": 8, "teacher": str(t), "seed": s, "iteration": i, "L1": 0.1,
+             "L2": 0.2, "Linfinity": 0.5, "train_L2": 0.1, "lr": 1e-3, "steps": 50 * i, "epochs": 0, "seconds": 0.2}
+            for t, s in students for i in (1, 2)]
+    pd.DataFrame(rows, columns=CELL_COLUMNS).to_csv(path, index=False)
+    return path
+
+
+def test_a_job_csv_holds_the_students_its_path_promises(tmp_path):
+    path = _job_csv(tmp_path)
+    assert len(read_cell(path, UA_SMALL)) == 4
+    lines = path.read_text().splitlines()
+    cases = {"duplicated": ([*lines, lines[-1]], "5 rows, the job wrote 4"),
+             "replaced": ([*lines[:-1], lines[-2]], "file lines 4, 5.*uniqueness"),
+             "type": ([*lines[:-1], lines[-1].replace(",0.001,100,", ",0.001,many,")], "file lines 5\\)"),
+             "extra": ([lines[0] + ",x", *(line + ",1" for line in lines[1:])], "expected columns"),
+             "header": (lines[:1], "no rows"), "missing": (lines[:-1], "3 rows"),
+             "norms": ([*lines[:-1], lines[-1].replace(",0.5,", ",0.15,")], "file lines 5\\).*L1 <= L2"),
+             "other_cell": ([lines[0], *(line.replace("3,q,100,8", "3,q,100,16") for line in lines[1:])],
+                            "another cell"),
+             "other_student": ([*lines[:-2], *(line.replace(",8,1,1,", ",8,1,2,") for line in lines[-2:])], "missing")}
+    for name, (text, message) in cases.items():
+        path.write_text("\n".join(text) + "\n")
+        with pytest.raises(ValueError, match=f"{re.escape(str(path))}: .*{message}"):
+            read_cell(path, UA_SMALL)
+
+
+def test_aggregated_table_follows_its_schema():
+    table = aggregate.aggregate(_runs())
+    aggregate.validate(table, "aggregated.csv", rows=6)
+    with pytest.raises(ValueError, match="aggregated.csv: 6 rows, the job wrote 12"):
+        aggregate.validate(table, "aggregated.csv", rows=12)
+    with pytest.raises(ValueError, match="aggregated.csv: does not match its schema \\(file lines 3\\).*teacher"):
+        aggregate.validate(table.assign(teacher=["1", "1", *table["teacher"][2:]]), "aggregated.csv")
+    with pytest.raises(ValueError, match="aggregated.csv: does not match its schema \\(file lines 2, 8\\)"):
+        aggregate.validate(pd.concat([table, table.iloc[:1]], ignore_index=True), "aggregated.csv")

@@ -126,6 +126,7 @@ rule ua_aggregate:
         "../envs/torch.yaml"
     params:
         oracle=UA["oracle_early_stopping"],
+        ua=UA,
     script:
         "../scripts/uniform_accuracy/aggregate.py"
 

@@ -76,13 +76,33 @@ def aggregate(runs: pd.DataFrame, oracle_early_stopping: bool = True) -> pd.Data
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
-def validate(table: pd.DataFrame, path: str = "aggregated CSV") -> None:
-    """Fail loudly, naming the file, on a table that does not follow COLUMNS."""
-    if list(table.columns) != list(COLUMNS):
-        raise ValueError(f"{path}: expected columns {list(COLUMNS)}, found {list(table.columns)}")
-    bad = table[~table.metric.isin(METRICS) | ~table.reduction.isin(["max", "avg"]) | ~(table.error >= 0)]
-    if len(bad):
-        raise ValueError(f"{path}: malformed rows:\n{bad.head()}")
+def validate(table: pd.DataFrame, path: str = "aggregated CSV", rows: int | None = None) -> None:
+    """Fail, naming the file and its lines, on a table that does not follow COLUMNS (relurepro.schemas); `rows`:
+    the (d, m) cells the scale asks for x metrics x reductions."""
+    import pandera.pandas as pa  # here: pandera only when a table is checked
+
+    from relurepro import schemas
+
+    count = pa.Check.ge(1)
+    schema = pa.DataFrameSchema({
+        "d": pa.Column(int, count), "m": pa.Column(int, count), "metric": pa.Column(str, pa.Check.isin(METRICS)),
+        "reduction": pa.Column(str, pa.Check.isin(["max", "avg"])),
+        "error": pa.Column(float, pa.Check.ge(0), coerce=True), "algorithm": pa.Column(str),
+        "width": pa.Column(int, count), "exp": pa.Column(str), "iteration": pa.Column(int, count),
+        "teacher": pa.Column(str), "algorithms": pa.Column(int, count),
+        "teachers": pa.Column(int, count), "seeds": pa.Column(int, count),
+        "lower_bound": pa.Column(float, pa.Check.gt(0), coerce=True),
+    }, strict=True, ordered=True, unique=["d", "m", "metric", "reduction"], checks=[
+        # The argmax teacher belongs to the worst-teacher reduction only ('' or empty for the average).
+        pa.Check(lambda t: (t["reduction"] == "max") == (t["teacher"] != ""),
+                 error="a teacher exactly for reduction max"),
+        pa.Check(lambda t: t["algorithm"] == [algorithm_label(w, e, i) for w, e, i in
+                                              zip(t["width"], t["exp"], t["iteration"])],
+                 error="algorithm = its width, experiment and checkpoint"),
+    ])
+    if "teacher" in table.columns:  # '' in memory, empty (NaN) when read back; numbers when read without dtype
+        table = table.assign(teacher=table["teacher"].fillna("").astype(str))
+    schemas.check(table, schema, path, rows=rows)
 
 
 def power_fit(m, error) -> tuple[float, float]:

@@ -7,6 +7,7 @@ each student's labels), so figures never need weights.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -82,11 +83,57 @@ def run_cell(*, d: int, exp: Experiment, m: int, width: int, depth: int, student
     return table
 
 
-def read_cell(path: str | Path) -> pd.DataFrame:
-    """A job's metrics.csv, checked: fails naming the file when it does not follow CELL_COLUMNS."""
-    table = pd.read_csv(path, dtype={"teacher": str})
-    if list(table.columns) != CELL_COLUMNS:
-        raise ValueError(f"{path}: expected columns {CELL_COLUMNS}, found {list(table.columns)}")
-    if table[["L1", "L2", "Linfinity"]].isna().any().any():
-        raise ValueError(f"{path}: missing error values")
+_PATH = re.compile(r"d~(?P<d>\d+)/exp~(?P<exp>[^/]+)/m~(?P<m>\d+)/width~(?P<width>\d+)/"
+                   r"part~(?P<part>\d+)of(?P<parts>\d+)/metrics\.csv$")
+
+
+def cell_schema():
+    """The declared schema of a job's metrics.csv and of runs.csv (relurepro.schemas): CELL_COLUMNS, one row per
+    (student, iteration), errors finite and ordered as norms on the same test points (L1 <= L2 <= Linfinity)."""
+    import pandera.pandas as pa
+
+    nonneg = pa.Check.ge(0)
+    error = pa.Column(float, nonneg, coerce=True)
+    return pa.DataFrameSchema({
+        "d": pa.Column(int, pa.Check.ge(1)), "exp": pa.Column(str), "m": pa.Column(int, pa.Check.ge(1)),
+        "width": pa.Column(int, pa.Check.ge(1)), "teacher": pa.Column(str), "seed": pa.Column(int),
+        "iteration": pa.Column(int, pa.Check.ge(1)), "L1": error, "L2": error, "Linfinity": error,
+        "train_L2": pa.Column(float, nonneg, coerce=True, nullable=True), "lr": pa.Column(float, nonneg, coerce=True),
+        "steps": pa.Column(int, nonneg), "epochs": pa.Column(int, nonneg),
+        "seconds": pa.Column(float, nonneg, coerce=True),
+    }, strict=True, ordered=True, unique=["d", "exp", "m", "width", "teacher", "seed", "iteration"], checks=[
+        # Rounding may reorder norms that are equal (a constant error): a relative tolerance.
+        pa.Check(lambda t: (t["L1"] <= t["L2"] * (1 + 1e-6)) & (t["L2"] <= t["Linfinity"] * (1 + 1e-6)),
+                 error="L1 <= L2 <= Linfinity"),
+    ])
+
+
+def read_cell(path: str | Path, ua: dict | None = None) -> pd.DataFrame:
+    """A job's metrics.csv validated against `cell_schema` (a violation names the file and its lines). With the
+    scale's config `ua`, its self-describing path also fixes the cell and the part: exactly the students of that
+    part (`students_of`), each at iterations 1..the experiment's iterations."""
+    import itertools
+
+    from relurepro import schemas
+
+    m = _PATH.search(str(path))
+    job = None
+    if ua is not None and m is not None:
+        students = students_of(list(range(ua["teachers"])), ua["seeds"], int(m["part"]), int(m["parts"]))
+        iterations = int(ua["experiments"][m["exp"]]["iterations"])
+        job = {(str(t), s, i) for (t, s), i in itertools.product(students, range(1, iterations + 1))}
+    try:
+        table = pd.read_csv(path, dtype={"teacher": str})
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path}: empty file") from None
+    table = schemas.check(table, cell_schema(), path, rows=None if job is None else len(job))
+    if m is not None:
+        want = {"d": int(m["d"]), "exp": m["exp"], "m": int(m["m"]), "width": int(m["width"])}
+        if not (table[list(want)] == pd.Series(want)).all().all():
+            raise ValueError(f"{path}: rows of another cell than the path's {want}")
+    if job is not None:
+        found = set(zip(table["teacher"], table["seed"], table["iteration"]))
+        if found != job:
+            raise ValueError(f"{path}: (teacher, seed, iteration) rows {sorted(found - job)[:5]} not in the job's "
+                             f"part, {sorted(job - found)[:5]} missing")
     return table
