@@ -94,6 +94,8 @@ rule cn_collect:
         "logs/constnet/collect.log",
     conda:
         "../envs/torch.yaml"
+    params:
+        epochs={kind: CN[f"{kind}_schedule"]["epochs"] for kind in CN_ARMS},
     script:
         "../scripts/constnet/collect.py"
 

@@ -1,17 +1,11 @@
-"""Every constnet run's epochs and correlations in two CSVs (rule cn_collect)."""
-
-import pandas as pd
+"""Every constnet run's epochs and correlations in two CSVs (rule cn_collect); each run's CSVs are checked against
+their schemas and the epochs of their kind's schedule (relurepro.constnet.aggregate)."""
 
 from relurepro import jobs
+from relurepro.constnet.aggregate import collect
 
 jobs.start(snakemake)
-REQUIRED = {"epoch", "test_acc", "symmetry_deviation", "distinct_channels", "kind", "name", "seed"}
-frames = []
-for path in snakemake.input.metrics:
-    frame = pd.read_csv(path)
-    if REQUIRED - set(frame.columns) or frame.empty:
-        raise ValueError(f"{path}: not a constnet metrics file (missing {sorted(REQUIRED - set(frame.columns))})")
-    frames.append(frame)
-pd.concat(frames, ignore_index=True).to_csv(snakemake.output.metrics, index=False)
-pd.concat([pd.read_csv(p) for p in snakemake.input.correlations], ignore_index=True).to_csv(
-    snakemake.output.correlations, index=False)
+metrics, correlations = collect(list(snakemake.input.metrics), list(snakemake.input.correlations),
+                                snakemake.params.epochs)
+metrics.to_csv(snakemake.output.metrics, index=False)
+correlations.to_csv(snakemake.output.correlations, index=False)
