@@ -86,3 +86,33 @@ def test_a_malformed_correlations_csv_is_named(tmp_path, run_tables):
         path.write_text("\n".join(text) + "\n")
         with pytest.raises(ValueError, match=f"{re.escape(str(path))}: .*{message}"):
             read_correlations(path, 1)
+
+
+def test_reconstructed_figure_csvs_follow_their_schemas(tmp_path):
+    from relurepro.constnet import sigprop
+    from relurepro.constnet.aggregate import read_sigprop, read_toy
+
+    cfg = {"width": 4, "depths": [1, 2], "seeds": 1, "batch": 4, "alpha": 0.01, "fixup_m": 2}
+    path = tmp_path / "sigprop.csv"
+    sigprop.sweep(cfg, sigprop.inputs(cfg["batch"])).to_csv(path, index=False, float_format="%.9g")
+    assert len(read_sigprop(path, cfg)) == 5 * (2 + 3)
+    lines = path.read_text().splitlines()
+    for text, message in (([*lines, lines[-1]], "26 rows, the job wrote 25"), (lines[:1], "no rows"),
+                          ([*lines[:-1], lines[-1].replace(",4,4,", ",four,4,", 1)], "file lines 26\\)"),
+                          (lines[:-1], "24 rows, the job wrote 25")):
+        path.write_text("\n".join(text) + "\n")
+        with pytest.raises(ValueError, match=f"{re.escape(str(path))}: .*{message}"):
+            read_sigprop(path, cfg)
+    toy_cfg = {"seeds": [0], "ks": [1, 4], "noise": [0.0, 0.1]}
+    path = tmp_path / "toy_unique_features.csv"
+    pd.DataFrame([{"data": "digits", "width": 4, "k": k, "noise": z, "seed": 0, "epochs": 2, "n_test": 100,
+                   "train_acc": 0.5, "test_acc": 0.4, "distinct_init": k, "distinct_final": 4}
+                  for k in (1, 4) for z in (0.0, 0.1)]).to_csv(path, index=False)
+    assert len(read_toy(path, toy_cfg)) == 4
+    lines = path.read_text().splitlines()
+    for text, message in (([*lines[:-1], lines[-2]], "file lines 4, 5.*uniqueness"), (lines[:1], "no rows"),
+                          ([*lines, lines[-1]], "5 rows, the job wrote 4"),
+                          ([*lines[:-1], lines[-1].replace(",0.4,", ",40,")], "file lines 5\\).*in_range")):
+        path.write_text("\n".join(text) + "\n")
+        with pytest.raises(ValueError, match=f"{re.escape(str(path))}: .*{message}"):
+            read_toy(path, toy_cfg)

@@ -4,11 +4,12 @@ import pandas as pd
 
 from relurepro import claims, jobs
 from relurepro.constnet import sigprop, toy
+from relurepro.constnet.aggregate import read_sigprop, read_toy
 from relurepro.constnet.claims import claims as cn_claims
 
 jobs.start(snakemake)
 i = snakemake.input
 rows = cn_claims(pd.read_csv(i.metrics), pd.read_csv(i.correlations), pd.read_csv(i.reference),
                  snakemake.params.scale)
-rows += toy.claims(pd.read_csv(i.toy)) + sigprop.claims(pd.read_csv(i.sigprop))
+rows += toy.claims(read_toy(i.toy)) + sigprop.claims(read_sigprop(i.sigprop))
 print(claims.write(rows, snakemake.params.scale, snakemake.output[0]).to_string())

@@ -4,9 +4,11 @@ import logging
 
 from relurepro import jobs
 from relurepro.constnet import sigprop
+from relurepro.constnet.aggregate import check_sigprop
 
 jobs.start(snakemake)
 cfg = snakemake.params.sigprop
 # 9 significant digits: the ConstNet claim compares per-layer values to 1e-6.
-sigprop.sweep(cfg, sigprop.inputs(cfg["batch"]), progress=logging.info).to_csv(snakemake.output[0], index=False,
-                                                                               float_format="%.9g")
+table = check_sigprop(sigprop.sweep(cfg, sigprop.inputs(cfg["batch"]), progress=logging.info), snakemake.output[0],
+                      cfg)  # its schema, every init x depth x seed
+table.to_csv(snakemake.output[0], index=False, float_format="%.9g")

@@ -4,6 +4,9 @@ import logging
 
 from relurepro import jobs
 from relurepro.constnet import toy
+from relurepro.constnet.aggregate import check_toy
 
 jobs.start(snakemake)
-toy.sweep(snakemake.params.toy, progress=logging.info).to_csv(snakemake.output[0], index=False)
+cfg = snakemake.params.toy
+table = check_toy(toy.sweep(cfg, progress=logging.info), snakemake.output[0], cfg)  # its schema, every (k, noise, seed)
+table.to_csv(snakemake.output[0], index=False)

@@ -143,3 +143,62 @@ def collect(metrics_paths: list, correlations_paths: list, epochs: dict[str, int
     schemas.check(metrics, metrics_schema(list(metrics.columns), collected=True), "metrics.csv", rows=rows)
     schemas.check(correlations, correlations_schema(), "correlations.csv")
     return metrics, correlations
+
+
+# --- the reconstructed figures' CSVs (rules cn_toy, cn_sigprop): one job each, read by a figure and the claims ---
+
+def check_toy(df: pd.DataFrame, path, cfg: dict | None = None) -> pd.DataFrame:
+    """toy_unique_features.csv (relurepro.constnet.toy.COLUMNS): one row per (k, noise, seed), accuracies
+    fractions, k dividing the width; with the scale's `toy` block, exactly its seeds x ks x noise levels."""
+    import pandera.pandas as pa
+
+    from relurepro import schemas
+
+    share, count = pa.Check.in_range(0, 1), pa.Check.ge(1)
+    schema = pa.DataFrameSchema({
+        "data": pa.Column(str), "width": pa.Column(int, count), "k": pa.Column(int, count),
+        "noise": pa.Column(float, pa.Check.ge(0), coerce=True), "seed": pa.Column(int),
+        "epochs": pa.Column(int, count), "n_test": pa.Column(int, count),
+        "train_acc": pa.Column(float, share, coerce=True), "test_acc": pa.Column(float, share, coerce=True),
+        "distinct_init": pa.Column(int, count), "distinct_final": pa.Column(int, count),
+    }, strict=True, ordered=True, unique=["k", "noise", "seed"], checks=[
+        pa.Check(lambda d: d["width"] % d["k"] == 0, error="k divides the width"),
+        pa.Check(lambda d: (d["distinct_init"] <= d["width"]) & (d["distinct_final"] <= d["width"]),
+                 error="at most width distinct features"),
+    ])
+    rows = None if cfg is None else len(cfg["seeds"]) * len(cfg["ks"]) * len(cfg["noise"])
+    return schemas.check(df, schema, path, rows=rows)
+
+
+def check_sigprop(df: pd.DataFrame, path, cfg: dict | None = None) -> pd.DataFrame:
+    """sigprop.csv (relurepro.constnet.sigprop.COLUMNS): one row per (init, depth, seed, layer), layers 0..depth of
+    every network (0 = the stem output), mean squares non-negative; with the scale's `sigprop` block, exactly its
+    inits x depths x seeds."""
+    import pandera.pandas as pa
+
+    from relurepro import schemas
+
+    inits = ["constnet", "leakynet", "he", "fixup", "delta_orthogonal"]  # relurepro.constnet.sigprop.INITS
+    net = ["init", "depth", "seed"]
+    schema = pa.DataFrameSchema({
+        "init": pa.Column(str, pa.Check.isin(inits)), "depth": pa.Column(int, pa.Check.ge(1)),
+        "seed": pa.Column(int, pa.Check.ge(0)), "layer": pa.Column(int, pa.Check.ge(0)),
+        "width": pa.Column(int, pa.Check.ge(1)), "batch": pa.Column(int, pa.Check.ge(1)),
+        "act_var": pa.Column(float, pa.Check.ge(0), coerce=True),
+        "grad_var": pa.Column(float, pa.Check.ge(0), coerce=True),
+        "distinct_channels": pa.Column(int, pa.Check.ge(1)),
+    }, strict=True, ordered=True, unique=[*net, "layer"], checks=[
+        pa.Check(lambda d: (d["layer"] <= d["depth"]) & (d.groupby(net)["layer"].transform("size") == d["depth"] + 1),
+                 error="layers 0..depth of every network"),
+        pa.Check(lambda d: d["distinct_channels"] <= d["width"], error="at most width distinct channels"),
+    ])
+    rows = None if cfg is None else len(inits) * cfg["seeds"] * sum(d + 1 for d in cfg["depths"])
+    return schemas.check(df, schema, path, rows=rows)
+
+
+def read_toy(path, cfg: dict | None = None) -> pd.DataFrame:
+    return check_toy(_read(path), path, cfg)
+
+
+def read_sigprop(path, cfg: dict | None = None) -> pd.DataFrame:
+    return check_sigprop(_read(path), path, cfg)
