@@ -212,3 +212,21 @@ def test_a_malformed_tiny_run_is_named(tmp_path, case, message):
     path.write_text("\n".join(text) + "\n")
     with pytest.raises(ValueError, match=f"{re.escape(str(path))}: .*{message}"):
         read_runs([path], epochs=3)
+
+
+def test_tied_metrics_follow_their_schema(tmp_path):
+    from relurepro.resnet_ode.aggregate import read_tied
+
+    path = tiny_run(tmp_path, 1)
+    table = pd.read_csv(path)[list(pd.read_csv(path).columns[:10])].assign(
+        test_accuracy_batch_stats=0.6, depth=4, seed=1, dataset="digits", bn="shared", device="cpu")
+    tied = tmp_path / "tied.csv"
+    table.to_csv(tied, index=False)
+    assert len(read_tied(tied, 3)) == 3
+    lines = tied.read_text().splitlines()
+    for text, message in (([*lines, lines[-1]], "4 rows, the job wrote 3"), (lines[:1], "no rows"),
+                          ([*lines[:-1], lines[-1].replace(",shared,", ",own,")], "file lines 4\\).*isin"),
+                          ([*lines[:-1], lines[-2]], "file lines 3, 4.*uniqueness")):
+        tied.write_text("\n".join(text) + "\n")
+        with pytest.raises(ValueError, match=f"{re.escape(str(tied))}: .*{message}"):
+            read_tied(tied, 3)

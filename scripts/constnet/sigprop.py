@@ -9,6 +9,6 @@ from relurepro.constnet.aggregate import check_sigprop
 jobs.start(snakemake)
 cfg = snakemake.params.sigprop
 # 9 significant digits: the ConstNet claim compares per-layer values to 1e-6.
-table = check_sigprop(sigprop.sweep(cfg, sigprop.inputs(cfg["batch"]), progress=logging.info), snakemake.output[0],
-                      cfg)  # its schema, every init x depth x seed
+table = sigprop.sweep(cfg, sigprop.inputs(cfg["batch"]), progress=logging.info)
+check_sigprop(table, snakemake.output[0], cfg)  # its schema, every init x depth x seed
 table.to_csv(snakemake.output[0], index=False, float_format="%.9g")

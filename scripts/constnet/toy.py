@@ -8,5 +8,6 @@ from relurepro.constnet.aggregate import check_toy
 
 jobs.start(snakemake)
 cfg = snakemake.params.toy
-table = check_toy(toy.sweep(cfg, progress=logging.info), snakemake.output[0], cfg)  # its schema, every (k, noise, seed)
+table = toy.sweep(cfg, progress=logging.info)
+check_toy(table, snakemake.output[0], cfg)  # its schema, every (k, noise, seed)
 table.to_csv(snakemake.output[0], index=False)

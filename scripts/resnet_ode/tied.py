@@ -7,6 +7,7 @@ import pandas as pd
 import torch
 
 from relurepro import jobs
+from relurepro.resnet_ode.aggregate import read_tied
 from relurepro.resnet_ode.tiny_training import TinyRecipe, batch_stats_metrics, build, load, train_run
 
 mode = jobs.start(snakemake)
@@ -19,8 +20,10 @@ cfg = recipe.train_config(c["seed"], mode["device"], epochs=c["epochs"], milesto
 rows = train_run(net, cfg, load(recipe.dataset, snakemake.config["data_root"]),
                  checkpoint=jobs.checkpoint_for(snakemake, out.parent),
                  extra_metrics=batch_stats_metrics(recipe.test_batch), desc=f"tied depth {c['depth']}")
-pd.DataFrame(rows).assign(depth=c["depth"], seed=c["seed"], dataset=recipe.dataset, bn="shared",
-                          device=mode["device"]).to_csv(out, index=False)
+table = pd.DataFrame(rows).assign(depth=c["depth"], seed=c["seed"], dataset=recipe.dataset, bn="shared",
+                                  device=mode["device"])
+read_tied(out, c["epochs"], table)  # checked against its schema before it is written
+table.to_csv(out, index=False)
 torch.save({"config": {"depth": c["depth"], "channels": recipe.channels, "dataset": recipe.dataset},
             "state": net.state_dict()}, snakemake.output.model)
 jobs.finish(out.parent)  # outputs written: a rerun starts from scratch

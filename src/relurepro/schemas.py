@@ -52,9 +52,11 @@ def _mistyped(values: pd.Series, dtype) -> set:
 
 
 def read(path: str | Path, schema: pa.DataFrameSchema, *, rows: int | None = None) -> pd.DataFrame:
-    """Read a CSV and validate it (see `check`); an empty or header-only file is an error naming it."""
+    """Read a CSV and validate it (see `check`); an empty or header-only file is an error naming it. Returns the
+    table as read, not as coerced: what aggregators write from it keeps the run files' values byte for byte."""
     try:
         df = pd.read_csv(path)
     except pd.errors.EmptyDataError:
         raise ValueError(f"{path}: empty file") from None
-    return check(df, schema, path, rows=rows)
+    check(df, schema, path, rows=rows)
+    return df

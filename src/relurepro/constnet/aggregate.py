@@ -109,8 +109,7 @@ def read_metrics(path: str | Path, epochs: int | None = None) -> pd.DataFrame:
     from relurepro import schemas
 
     df = _read(path)
-    df = schemas.check(df, metrics_schema(list(df.columns), epochs), path, rows=None if epochs is None else
-                       epochs + 1)
+    schemas.check(df, metrics_schema(list(df.columns), epochs), path, rows=None if epochs is None else epochs + 1)
     _matches_path(df, path)
     return df
 
@@ -197,8 +196,12 @@ def check_sigprop(df: pd.DataFrame, path, cfg: dict | None = None) -> pd.DataFra
 
 
 def read_toy(path, cfg: dict | None = None) -> pd.DataFrame:
-    return check_toy(_read(path), path, cfg)
+    df = _read(path)
+    check_toy(df, path, cfg)
+    return df
 
 
 def read_sigprop(path, cfg: dict | None = None) -> pd.DataFrame:
-    return check_sigprop(_read(path), path, cfg)
+    df = _read(path)
+    check_sigprop(df, path, cfg)
+    return df

@@ -92,6 +92,31 @@ def read_runs(paths, epochs: int | None = None) -> pd.DataFrame:
     return runs
 
 
+def read_tied(path, epochs: int | None = None, table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The tied pretraining's metrics.csv (the tiny net's, or the CIFAR ResNet's, which names its size n_layers):
+    relurepro.training's columns, the batch-statistics test accuracy, the net, seed, dataset, bn and device; one row
+    per epoch 1..epochs (NaN metrics in diverged rows). `table`: check these rows instead of reading `path`."""
+    import pandera.pandas as pa
+
+    from relurepro import schemas
+
+    if table is None:
+        try:
+            table = pd.read_csv(path)
+        except pd.errors.EmptyDataError:
+            raise ValueError(f"{path}: empty file") from None
+    size = "n_layers" if "n_layers" in table.columns else "depth"
+    schema = pa.DataFrameSchema({
+        **_training_columns(pa, epochs),
+        "test_accuracy_batch_stats": pa.Column(float, pa.Check.in_range(0, 1), coerce=True, nullable=True),
+        size: pa.Column(int, pa.Check.ge(1)), "seed": pa.Column(int),
+        "dataset": pa.Column(str, pa.Check.isin(["digits", "cifar10", "imagenet"])),
+        "bn": pa.Column(str, pa.Check.isin(["shared"])), "device": pa.Column(str),
+    }, strict=True, ordered=True, unique=["epoch"], checks=_training_checks(pa, ["seed"]))
+    schemas.check(table, schema, path, rows=epochs)
+    return table
+
+
 def validate_summary(summary: pd.DataFrame, path, runs: int | None = None) -> None:
     """tiny_summary.csv: one row per run, errors in percent (100 where no epoch finished)."""
     import pandera.pandas as pa

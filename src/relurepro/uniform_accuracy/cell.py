@@ -126,7 +126,7 @@ def read_cell(path: str | Path, ua: dict | None = None) -> pd.DataFrame:
         table = pd.read_csv(path, dtype={"teacher": str})
     except pd.errors.EmptyDataError:
         raise ValueError(f"{path}: empty file") from None
-    table = schemas.check(table, cell_schema(), path, rows=None if job is None else len(job))
+    schemas.check(table, cell_schema(), path, rows=None if job is None else len(job))
     if m is not None:
         want = {"d": int(m["d"]), "exp": m["exp"], "m": int(m["m"]), "width": int(m["width"])}
         if not (table[list(want)] == pd.Series(want)).all().all():
