@@ -54,7 +54,11 @@ from relurepro.code_version import fingerprint
 
 for _rule in workflow.rules:
     if _rule.script and _rule.script.endswith(".py"):
-        _rule.set_params(library_code=fingerprint(_rule.basedir.join(_rule.script).get_path_or_uri(secret_free=True)))
+        _rule.set_params(
+            library_code=fingerprint(
+                _rule.basedir.join(_rule.script).get_path_or_uri(secret_free=True)
+            )
+        )
 
 
 # Under a cluster executor the light steps (aggregation, tables, figures, claims, manifests, downloads) run on the

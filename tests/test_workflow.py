@@ -55,11 +55,13 @@ def test_dry_run_every_scale(workdir, scale):
 
 def test_paper_dry_run_lists_the_papers_runs_offline(workdir):
     proc = snakemake(workdir, "-n", "-p", "figures/all", "--config", "scale=paper")
-    cells = re.findall(r"volume_mlp/mnist-train-60000/variant~(\w+)/layers~(\d+)/neurons~(\d+)/batch~(\d+)"
-                       r"/bits~(\d+)/detector~pair/runs~(\d+)/runs.csv", proc.stdout)
+    cells = re.findall(r"volume_mlp/mnist-train-60000/variant~(\w+)/layers~([\d-]+)/neurons~(\d+)/batch~(\d+)"
+                       r"/bits~(\d+)/detector~exact/runs~(\d+)/runs.csv", proc.stdout)
     cells = set(cells)
-    # Layers, neurons, batch panels and the sample-size cell, in three precisions, 1000 runs (64 bit: 10).
-    assert len(cells) == 3 * 14
+    # Per precision: the five depths at N=256 nested in one job, four other widths and four other batch sizes
+    # at L=3, and the sample-size cell; 1000 runs (64 bit: 10).
+    assert len(cells) == 3 * 10
+    assert ("relu_everywhere", "1-2-3-5-6", "256", "256", "32", "1000") in cells
     assert {c[5] for c in cells if c[4] in ("16", "32")} == {"1000"}
     assert {c[5] for c in cells if c[4] == "64"} == {"10"}
     assert ("relu_everywhere", "3", "1024", "256", "32", "1000") in cells
@@ -68,9 +70,9 @@ def test_paper_dry_run_lists_the_papers_runs_offline(workdir):
     downloads = set(re.findall(r"data/(\w+)/verified\.json", proc.stdout))
     assert {"mnist", "cifar10", "svhn"} <= downloads
     assert job_counts(proc.stdout)["download_dataset"] == len(downloads)
-    # vol_* CDFs: 7 figures x 2 precisions, full-width nets, gradient pair, 1000 runs (SVHN 64 bit: 10).
+    # vol_* CDFs: 7 figures x 2 precisions, full-width nets, exact S01, 1000 runs (SVHN 64 bit: 10).
     vol = set(re.findall(r"volume_cnn/([\w-]+)/protocol~(\w+)/net~([\w.-]+)/bn~(\w+)/batch~(\d+)/max~(\d+)"
-                         r"/bits~(\d+)/detector~pair/runs~(\d+)/runs.csv", proc.stdout))
+                         r"/bits~(\d+)/detector~exact/runs~(\d+)/runs.csv", proc.stdout))
     assert len(vol) == 14
     assert ("cifar10-train-50000", "cifar", "resnet18-w1-maxpool", "native", "128", "200", "16", "1000") in vol
     assert ("svhn-extra-531131", "svhn", "vgg11-w1", "0", "128", "4150", "64", "10") in vol
