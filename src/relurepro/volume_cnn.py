@@ -32,7 +32,7 @@ from relurepro.activations import ReLUAlpha
 from relurepro.data import TensorData, normalize
 from relurepro.net_spec import NetSpec
 from relurepro.numerics import dtype_for_bits
-from relurepro.volume import (ACTIVATION_TYPES, DETECTORS, Events, Pair, RunResult, first_weight, sample_runs, twin,
+from relurepro.volume import (ACTIVATION_TYPES, DETECTORS, Events, Pair, RunResult, sample_runs, twin,
                               walk)
 
 PROTOCOLS = ("cifar", "svhn", "mnist")
