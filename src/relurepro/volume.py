@@ -78,6 +78,11 @@ class ZeroWatch:
             h.remove()
 
 
+def activation_count(net: nn.Module) -> int:
+    """How many activation modules (the ReLU inputs a ZeroWatch sees) `net` has."""
+    return sum(isinstance(m, ACTIVATION_TYPES) for m in net.modules())
+
+
 def gradients_differ(net0: nn.Module, net1: nn.Module, x: torch.Tensor, y: torch.Tensor) -> bool:
     """The gradient pair on one batch: loss = CE(net0) + CE(net1), one backward (the CIFAR original's form; the
     add passes each net its own gradient unchanged), exact comparison of the first layer's weight gradients."""
@@ -213,7 +218,7 @@ def build_pair(cell: VolumeCell, seed: int, dtype: torch.dtype, device) -> Pair:
     torch.manual_seed(seed)
     net0 = build_net(cell, alpha=0.0).to(device=device, dtype=dtype)
     net1 = twin(net0, lambda: build_net(cell, alpha=1.0))
-    return Pair(net0, net1, sum(isinstance(m, ACTIVATION_TYPES) for m in net0))
+    return Pair(net0, net1, activation_count(net0))
 
 
 def forward_through(net: nn.Sequential, x: torch.Tensor, relus: int) -> None:

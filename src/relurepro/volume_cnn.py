@@ -32,8 +32,7 @@ from relurepro.activations import ReLUAlpha
 from relurepro.data import TensorData, normalize
 from relurepro.net_spec import NetSpec
 from relurepro.numerics import dtype_for_bits
-from relurepro.volume import (ACTIVATION_TYPES, DETECTORS, Events, Pair, RunResult, sample_runs, twin,
-                              walk)
+from relurepro.volume import DETECTORS, Events, Pair, RunResult, activation_count, sample_runs, twin, walk
 
 PROTOCOLS = ("cifar", "svhn", "mnist")
 CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
@@ -119,7 +118,7 @@ def run_once(cell: CnnVolumeCell, stream: BatchStream, seed: int, detector: str 
     torch.manual_seed(seed)
     net0 = cell.net.build(lambda: ReLUAlpha(0.0), stream.shape).to(**to).train()
     net1 = twin(net0, lambda: cell.net.build(lambda: ReLUAlpha(1.0), stream.shape))
-    relus = sum(isinstance(m, ACTIVATION_TYPES) for m in net0.modules())
+    relus = activation_count(net0)
     if not relus:
         raise ValueError("the network has no ReLU module to watch")
     batches = stream.walk(torch.Generator().manual_seed(seed + DATA_SEED_OFFSET))
