@@ -50,7 +50,7 @@ include: "workflow/report.smk"
 
 # Library code is part of what a job runs: every script rule carries a hash of the relurepro modules its script
 # imports (directly or not) as the param `library_code`, so a change there reruns exactly the jobs that run it.
-from relurepro.code_version import fingerprint
+from relurepro.pipeline.code_version import fingerprint
 
 for _rule in workflow.rules:
     if _rule.script and _rule.script.endswith(".py"):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from relurepro.config import load_scale
+from relurepro.pipeline.config import load_scale
 from relurepro.numerics import setup
 from relurepro.uniform_accuracy.errors import TestPoints
 from relurepro.uniform_accuracy.stacked import linear_stack, seeded_students

@@ -5,7 +5,7 @@
     .venv/bin/python scripts/estimate_cost.py --scale quick --device cpu     # everything on CPU
 
 Reads the scale's job DAG (nothing runs), prices every job with config/cost_model.yaml and calibrates the CPU
-prices on the benchmark files that smaller scales left under benchmarks/ (relurepro.cost explains the model).
+prices on the benchmark files that smaller scales left under benchmarks/ (relurepro.cost.estimate explains the model).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from relurepro.cost import PAPERS  # noqa: E402
-from relurepro.cost_report import render, run_estimate, write_csv  # noqa: E402
+from relurepro.cost.estimate import PAPERS  # noqa: E402
+from relurepro.cost.report import render, run_estimate, write_csv  # noqa: E402
 
 
 def parse_args(argv=None):

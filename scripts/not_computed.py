@@ -1,6 +1,6 @@
 """A figure the chosen scale cannot compute: the page says so and why (rule ro_not_computed)."""
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.plotting import not_computed
 
 jobs.start(snakemake)

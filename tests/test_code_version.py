@@ -1,11 +1,11 @@
-"""Library code as part of a job's definition (relurepro.code_version): the fingerprint follows every module a
+"""Library code as part of a job's definition (relurepro.pipeline.code_version): the fingerprint follows every module a
 script imports, directly or through others, and nothing else; every Python script rule carries it."""
 
 from pathlib import Path
 
 from conftest import REPO
 
-from relurepro.code_version import fingerprint, library_files
+from relurepro.pipeline.code_version import fingerprint, library_files
 
 
 def make_tree(root: Path) -> Path:
@@ -36,7 +36,7 @@ def test_the_fingerprint_follows_transitive_imports_only(tmp_path):
 
 
 def test_every_python_script_rule_carries_its_library_fingerprint():
-    from relurepro.cost_dag import load_dag
+    from relurepro.cost.dag import load_dag
 
     dag = load_dag("smoke", "cpu", ["figures/constnet/all"], REPO)
     train = [j for j in dag.jobs.values() if j.rule == "cn_run"]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from relurepro.config import load_scale
+from relurepro.pipeline.config import load_scale
 
 
 @pytest.mark.parametrize("text", ["", "\n# only a comment\n", "- a list\n", "relu_prime: [unclosed\n"])

@@ -8,9 +8,10 @@ import pytest
 import torch
 from torch import nn
 
-from relurepro import cost, cost_work
-from relurepro.cost_dag import JobDag, JobInfo, read_benchmark_seconds
-from relurepro.cost_report import render, run_estimate
+from relurepro.cost import estimate as cost
+from relurepro.cost import work as cost_work
+from relurepro.cost.dag import JobDag, JobInfo, read_benchmark_seconds
+from relurepro.cost.report import render, run_estimate
 
 MODEL = {
     "startup_s": {"cpu": 10, "gpu": 20},

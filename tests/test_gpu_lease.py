@@ -10,12 +10,12 @@ import time
 
 import pytest
 
-from relurepro import gpu_lease
+from relurepro.pipeline import gpu_lease
 
 # A job that leases one of `count` GPUs, says which, and holds it until killed.
 HOLDER = textwrap.dedent("""
     import os, sys, time
-    from relurepro import gpu_lease
+    from relurepro.pipeline import gpu_lease
     lease = gpu_lease.lease_for_job(count=int(sys.argv[1]))
     print(os.environ["CUDA_VISIBLE_DEVICES"], lease.device, flush=True)
     time.sleep(600)

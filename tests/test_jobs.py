@@ -1,10 +1,10 @@
-"""A job's resume checkpoint (relurepro.jobs): named by what the job runs, logged when resumed, deleted once the
+"""A job's resume checkpoint (relurepro.pipeline.jobs): named by what the job runs, logged when resumed, deleted once the
 job's outputs are written."""
 
 import logging
 from types import SimpleNamespace
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 
 
 class Named(dict):

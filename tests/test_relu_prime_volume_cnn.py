@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from relurepro import vol_cdf
-from relurepro.config import load_scale
+from relurepro.pipeline.config import load_scale
 from relurepro.data import TensorData, load_embedded
 from relurepro.volume import RUN_COLUMNS, Events, first_weight, read_runs
 from relurepro.volume_cnn import CIFAR_MEAN, CIFAR_STD, BatchStream, CnnVolumeCell, NetSpec, run_once, sample_cell

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
-from relurepro.config import deviations_note, expose_library, load_scale
+from relurepro.pipeline.config import deviations_note, expose_library, load_scale
 from relurepro.reproducible import pin_source_date
 
 # Jobs import the library from this checkout, also inside --use-conda environments and on cluster nodes.

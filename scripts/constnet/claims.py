@@ -2,7 +2,8 @@
 
 import pandas as pd
 
-from relurepro import claims, jobs
+from relurepro import claims
+from relurepro.pipeline import jobs
 from relurepro.constnet import sigprop, toy
 from relurepro.constnet.aggregate import read_sigprop, read_toy
 from relurepro.constnet.claims import claims as cn_claims

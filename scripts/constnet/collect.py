@@ -1,7 +1,7 @@
 """Every constnet run's epochs and correlations in two CSVs (rule cn_collect); each run's CSVs are checked against
 their schemas and the epochs of their kind's schedule (relurepro.constnet.aggregate)."""
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.constnet.aggregate import collect
 
 jobs.start(snakemake)

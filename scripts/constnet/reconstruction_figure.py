@@ -1,6 +1,6 @@
 """A reconstructed constnet figure from its job's CSV (rule cn_reconstruction_figure), and the numbers it shows."""
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.constnet import sigprop, toy
 from relurepro.constnet.aggregate import read_sigprop, read_toy
 

@@ -2,7 +2,7 @@
 
 import logging
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.constnet import sigprop
 from relurepro.constnet.aggregate import check_sigprop
 

@@ -2,7 +2,7 @@
 
 import logging
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.constnet import toy
 from relurepro.constnet.aggregate import check_toy
 

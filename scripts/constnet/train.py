@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.constnet.data import load
 from relurepro.constnet.runs import build_model
 from relurepro.constnet.symmetry import configure

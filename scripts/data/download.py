@@ -1,6 +1,7 @@
 """Download, verify and unpack one official dataset (rule download_dataset)."""
 
-from relurepro import archives, jobs
+from relurepro import archives
+from relurepro.pipeline import jobs
 
 jobs.start(snakemake, strict=False)
 archives.download(snakemake.wildcards.name, snakemake.params.root, mirror=snakemake.params.mirror,

@@ -4,7 +4,7 @@ of [-15, 15] per dtype (CUDA float16/32/64 too when a GPU is there)."""
 import pandas as pd
 import torch
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.leaf import analysis, figures
 
 mode = jobs.start(snakemake)

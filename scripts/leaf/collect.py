@@ -3,7 +3,7 @@ against their schemas and the epochs the scale asks for (relurepro.leaf.aggregat
 
 import pandas as pd
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.leaf.aggregate import collect
 
 jobs.start(snakemake)

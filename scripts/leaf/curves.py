@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.leaf import figures
 
 jobs.start(snakemake)

@@ -3,7 +3,7 @@ max."""
 
 import pandas as pd
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.leaf.tables import seeds_table
 from relurepro.plotting import table_page
 

@@ -3,7 +3,7 @@ with both dataset columns, and a figure page."""
 
 import pandas as pd
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.leaf.tables import group_rows, latex_rows
 from relurepro.plotting import table_page
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.leaf.analysis import parameter_stats, shape_samples
 from relurepro.leaf.data import load
 from relurepro.leaf.networks import build_net

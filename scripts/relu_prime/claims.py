@@ -2,7 +2,8 @@
 
 import pandas as pd
 
-from relurepro import claims, jobs
+from relurepro import claims
+from relurepro.pipeline import jobs
 from relurepro.relu_prime_claims import (CHANCE_ACCURACY, training_claims, vol_cdf_claims, volume_mnist_claims,
                                          volume_stats_claims, zeros_ratio_claims)
 from relurepro.relu_prime_runs import last_epoch_accuracy

@@ -1,6 +1,6 @@
 """Final top-1/top-5 per alpha of the ImageNet ResNet50 runs (rule imagenet_table)."""
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.relu_prime_tables import imagenet_summary
 
 jobs.start(snakemake)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.activations import ReLUAlpha
 from relurepro.imagenet import COLUMNS, ImageNetConfig, require_imagenet, train_imagenet
 from relurepro.models.resnet import resnet50_imagenet

@@ -3,7 +3,7 @@
 
 import logging
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.data import load_dataset
 from relurepro.intro import first_divergence_iteration, first_kink_iteration, weight_diff_trace
 

@@ -1,6 +1,6 @@
 """Train the runs (seeds) of one relu_prime training cell (rule relu_prime_train)."""
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.relu_prime_runs import JobSpec
 from relurepro.relu_prime_training import run_job
 

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.vol_cdf import plot, validate_aggregate
 
 jobs.start(snakemake)

@@ -1,6 +1,6 @@
 """Aggregate the vol_* cells into first-bifurcation CDFs (rule vol_cdf_table)."""
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.vol_cdf import aggregate, validate_aggregate
 
 jobs.start(snakemake)

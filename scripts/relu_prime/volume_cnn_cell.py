@@ -1,6 +1,6 @@
 """Monte-Carlo runs of one vol_* CDF cell (rule volume_cnn_cell)."""
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.data import load_dataset
 from relurepro.vol_cdf import net_of
 from relurepro.volume_cnn import CnnVolumeCell, sample_cell

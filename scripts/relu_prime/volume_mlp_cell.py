@@ -1,6 +1,6 @@
 """Monte-Carlo runs of one volume_mnist cell (rule volume_mlp_cell)."""
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.data import load_dataset
 from relurepro.volume import VolumeCell, sample_volume
 from relurepro.volume_mnist import job_depths

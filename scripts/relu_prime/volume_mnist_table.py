@@ -1,6 +1,6 @@
 """Aggregate volume cells into the volume_mnist panels (rule volume_mnist_table)."""
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.volume_mnist import aggregate, csvs_by_cell, panel_tables, validate_aggregate
 
 jobs.start(snakemake)

@@ -3,7 +3,7 @@
 import pandas as pd
 from tqdm import tqdm
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.data import load_dataset
 from relurepro.volume import VolumeCell, prepare_batches
 from relurepro.volume_stats import BATCH_COLUMNS, batch_norms

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.data import load_dataset
 from relurepro.training import TrainConfig
 from relurepro.zeros_ratio import RUN_COLUMNS, count_at_init, count_in_training

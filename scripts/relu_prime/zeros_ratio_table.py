@@ -1,6 +1,6 @@
 """Aggregate the zero-count jobs into results/relu_prime/zeros_ratio.csv (rule zeros_ratio_table)."""
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.zeros_ratio import aggregate, validate_aggregate
 
 jobs.start(snakemake)

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.resnet_ode import figures
 
 jobs.start(snakemake)

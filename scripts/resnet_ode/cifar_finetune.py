@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from relurepro import checkpoints, jobs
+from relurepro import checkpoints
+from relurepro.pipeline import jobs
 from relurepro.numerics import seed_everything
 from relurepro.resnet_ode.resnet_runs import freeze_all_but, unrolled_untied
 from relurepro.resnet_ode.resnets import tied_resnet

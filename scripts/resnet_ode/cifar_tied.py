@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.numerics import seed_everything
 from relurepro.resnet_ode.resnet_runs import cifar_tied_config
 from relurepro.resnet_ode.resnets import tied_resnet

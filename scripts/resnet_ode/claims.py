@@ -2,7 +2,8 @@
 
 import pandas as pd
 
-from relurepro import claims, jobs
+from relurepro import claims
+from relurepro.pipeline import jobs
 from relurepro.resnet_ode import claims as ro
 
 jobs.start(snakemake)

@@ -3,7 +3,7 @@
 
 import pandas as pd
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.resnet_ode import figures
 from relurepro.resnet_ode.aggregate import curve_lines, read_run, read_tied
 

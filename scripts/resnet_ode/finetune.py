@@ -6,7 +6,8 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from relurepro import checkpoints, jobs
+from relurepro import checkpoints
+from relurepro.pipeline import jobs
 from relurepro.resnet_ode.tiny_training import TinyRecipe, build, load, untie_and_finetune
 
 mode = jobs.start(snakemake)

@@ -3,7 +3,7 @@ ro_finetune_table)."""
 
 import pandas as pd
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.plotting import table_page
 
 jobs.start(snakemake)

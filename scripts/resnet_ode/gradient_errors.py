@@ -4,7 +4,8 @@ ro_gradient_errors). Base weights: a random net (quick) or the depth-32 adjoint-
 import pandas as pd
 import torch
 
-from relurepro import checkpoints, jobs
+from relurepro import checkpoints
+from relurepro.pipeline import jobs
 from relurepro.resnet_ode.gradient_errors import gradient_errors
 from relurepro.resnet_ode.models import TinyODENet
 from relurepro.resnet_ode.tiny_training import TinyRecipe, load, stem_for

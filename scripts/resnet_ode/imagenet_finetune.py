@@ -8,7 +8,8 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from relurepro import checkpoints, jobs
+from relurepro import checkpoints
+from relurepro.pipeline import jobs
 from relurepro.imagenet import ImageNetConfig, _loader, datasets, evaluate, train_imagenet
 from relurepro.numerics import seed_everything
 from relurepro.resnet_ode.resnet_runs import unrolled_untied

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.imagenet import COLUMNS, ImageNetConfig, require_imagenet, train_imagenet
 from relurepro.numerics import seed_everything
 from relurepro.resnet_ode.resnet_runs import resnet101

@@ -3,7 +3,7 @@ for every N of the optional check (rule ro_linear)."""
 
 import pandas as pd
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.resnet_ode.linear import roughness, train_linear
 
 jobs.start(snakemake)

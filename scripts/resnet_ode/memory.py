@@ -3,7 +3,7 @@ fresh process per point (rule ro_memory)."""
 
 import pandas as pd
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.resnet_ode.peak_memory import peak_rows
 
 mode = jobs.start(snakemake)

@@ -3,7 +3,7 @@
 import pandas as pd
 import torch
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.resnet_ode.experiments import reconstruction_rows
 from relurepro.resnet_ode.tiny_training import load
 

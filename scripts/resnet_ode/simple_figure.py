@@ -3,7 +3,7 @@ ro_reconstruction_figure, ro_gradient_errors_figure)."""
 
 import pandas as pd
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.resnet_ode import figures
 
 jobs.start(snakemake)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.resnet_ode.aggregate import read_tied
 from relurepro.resnet_ode.tiny_training import TinyRecipe, batch_stats_metrics, build, load, train_run
 

@@ -2,7 +2,7 @@
 ro_tiny_collect; Figure 3c's metric is the best epoch, switch S5)."""
 
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.resnet_ode.aggregate import read_runs, summarize, validate_summary
 
 jobs.start(snakemake)

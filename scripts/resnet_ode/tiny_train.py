@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.resnet_ode.tiny_training import TinyRecipe, build, load, split_grad, train_run
 
 mode = jobs.start(snakemake)

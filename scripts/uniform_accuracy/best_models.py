@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.uniform_accuracy import figures
 from relurepro.uniform_accuracy.best_models import pages
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.uniform_accuracy import figures
 from relurepro.uniform_accuracy.illustration import zoom_windows
 

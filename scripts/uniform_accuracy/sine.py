@@ -3,7 +3,7 @@
 
 from pathlib import Path
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.uniform_accuracy.cell import run_cell
 from relurepro.uniform_accuracy.errors import TestPoints
 from relurepro.uniform_accuracy.train import Experiment

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.uniform_accuracy import aggregate, figures
 
 jobs.start(snakemake)

@@ -1,6 +1,6 @@
 """Build and store the teachers of one dimension (rule ua_teachers)."""
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.uniform_accuracy.teachers import save_teachers
 
 jobs.start(snakemake)

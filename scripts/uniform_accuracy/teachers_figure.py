@@ -5,7 +5,7 @@ import json
 import pandas as pd
 import torch
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.uniform_accuracy import figures
 from relurepro.uniform_accuracy.teachers import load_teachers
 from relurepro.uniform_accuracy.train import plot_points

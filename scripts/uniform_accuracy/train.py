@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from relurepro import jobs
+from relurepro.pipeline import jobs
 from relurepro.uniform_accuracy.cell import run_cell, students_of
 from relurepro.uniform_accuracy.errors import TestPoints
 from relurepro.uniform_accuracy.train import Experiment

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import yaml
 
-from relurepro.dataset_names import EMBEDDED
+from relurepro.pipeline.dataset_names import EMBEDDED
 
 if TYPE_CHECKING:
     import torch

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from relurepro.dataset_names import EMBEDDED, SPLITS
+from relurepro.pipeline.dataset_names import EMBEDDED, SPLITS
 
 
 @dataclass

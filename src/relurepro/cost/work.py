@@ -1,4 +1,4 @@
-"""Work of one job, per rule, as named quantities (relurepro.cost prices them with config/cost_model.yaml).
+"""Work of one job, per rule, as named quantities (relurepro.cost.estimate prices them with config/cost_model.yaml).
 
 Quantities (a job may have several; a device prices those it has a coefficient for):
 - ``gmac@<bits>``: 10^9 multiply-accumulates in forward-pass equivalents at that precision (a training image

@@ -6,7 +6,8 @@ import logging
 import os
 import sys
 
-from relurepro import gpu_lease, numerics
+from relurepro import numerics
+from relurepro.pipeline import gpu_lease
 
 
 def start(snakemake, *, strict: bool = True) -> dict:

@@ -1,5 +1,5 @@
 """The job DAG of a scale without running anything: every job's rule, wildcards, params, outputs, benchmark path,
-GPU request and dependencies, read through Snakemake's Python API (used by the cost estimate, relurepro.cost).
+GPU request and dependencies, read through Snakemake's Python API (used by the cost estimate, relurepro.cost.estimate).
 
 Snakemake's public API prints DAGs but does not hand them out; building one in-process needs two private calls
 (`Workflow._prepare_dag`, `Workflow._build_dag`, as `snakemake --dag` makes them). They are isolated here, and

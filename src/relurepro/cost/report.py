@@ -7,8 +7,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from relurepro import cost
-from relurepro.cost_dag import JobDag, load_dag
+from relurepro.cost import estimate as cost
+from relurepro.cost.dag import JobDag, load_dag
 
 
 @dataclass

@@ -10,7 +10,7 @@ import hashlib
 from pathlib import Path
 
 PACKAGE = "relurepro"
-ROOT = Path(__file__).resolve().parent  # src/relurepro
+ROOT = Path(__file__).resolve().parents[1]  # src/relurepro
 
 
 def _module_file(name: str, root: Path) -> Path | None:

@@ -1,6 +1,6 @@
 """Cost estimate of a scale before anything runs: GPU-hours and CPU-hours per figure and per paper.
 
-Each job's work (relurepro.cost_work: multiply-accumulates, steps, measured reference seconds) is priced with the
+Each job's work (relurepro.cost.work: multiply-accumulates, steps, measured reference seconds) is priced with the
 per-rule coefficients of config/cost_model.yaml: seconds = startup + sum(coefficient x quantity). A job that asks
 for a GPU (`resources: gpu`, device cuda) is priced with the GPU coefficients and counts as GPU time; every other
 job with the CPU ones, as CPU time (x threads).
@@ -24,8 +24,8 @@ from pathlib import Path
 
 import yaml
 
-from relurepro.cost_dag import JobDag, JobInfo, read_benchmark_seconds
-from relurepro.cost_work import WORK
+from relurepro.cost.dag import JobDag, JobInfo, read_benchmark_seconds
+from relurepro.cost.work import WORK
 
 PAPERS = ("relu_prime", "uniform_accuracy", "resnet_ode", "leaf", "constnet")
 FIGURE = re.compile(r"^figures/([^/]+)/([^/]+)\.pdf$")

@@ -35,6 +35,6 @@ def deviations_note(scale: str, deviations: list[str]) -> str:
 def expose_library() -> None:
     """Put this library's source folder first on PYTHONPATH, so jobs started from here (in conda envs, on
     cluster nodes) import the same code as the workflow."""
-    src = str(Path(__file__).resolve().parents[1])
+    src = str(Path(__file__).resolve().parents[2])  # src/, above the package
     rest = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != src]
     os.environ["PYTHONPATH"] = os.pathsep.join([src, *rest])
