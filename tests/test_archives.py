@@ -70,7 +70,7 @@ def test_mnist_like(mirror, tmp_path, name):
     # torchvision's own layout: <root>/<Class>/raw/ with the .gz and the unpacked IDX files
     assert (tmp_path / name / info["torchvision"] / "raw" / "train-images-idx3-ubyte").is_file()
     for split, n, offset in (("train", N["train"], 0), ("test", N["test"], 3)):
-        d = archives.load_official(name, split, tmp_path)
+        d = load_dataset(name, split, tmp_path)
         assert d.x.shape == (n, 1, 28, 28) and d.x.dtype == torch.float32 and d.y.dtype == torch.int64
         assert torch.equal(d.y, torch.from_numpy(labels(n, offset)))
         # pixel (0, label) is the only lit one: checks orientation and the [0, 1] scaling
@@ -84,14 +84,14 @@ def test_cifar10(mirror, tmp_path):
     assert sorted(p.name for p in (tmp_path / "cifar10" / "cifar-10-batches-py").iterdir()) == sorted(
         CIFAR_BATCHES + ["batches.meta"])
     per_batch = N["train"] // 5
-    train = archives.load_official("cifar10", "train", tmp_path)
+    train = load_dataset("cifar10", "train", tmp_path)
     assert train.x.shape == (5 * per_batch, 3, 32, 32)
     want = np.concatenate([labels(per_batch, k) for k in range(5)])
     assert torch.equal(train.y, torch.from_numpy(want))
     # channel order R, G, B survives the (N, 3072) -> NCHW reshaping
     assert torch.allclose(train.x[:, 0, 5, 7], train.y.float() * 20 / 255)
     assert torch.allclose(train.x[:, 1:, 3, 3], torch.tensor([100 / 255, 200 / 255]).expand(len(train), 2))
-    test = archives.load_official("cifar10", "test", tmp_path)
+    test = load_dataset("cifar10", "test", tmp_path)
     assert torch.equal(test.y, torch.from_numpy(labels(per_batch, 5)))
 
 
@@ -100,14 +100,14 @@ def test_svhn_splits(mirror, tmp_path):
     archives.download("svhn", tmp_path, mirror=url, catalog=catalog, splits=["train", "test"])
     assert not (tmp_path / "svhn" / "extra_32x32.mat").exists()  # 1.3 GB for real: only on request
     for i, split in enumerate(("train", "test")):
-        d = archives.load_official("svhn", split, tmp_path)
+        d = load_dataset("svhn", split, tmp_path)
         assert d.x.shape == (N[split], 3, 32, 32)
         assert torch.equal(d.y, torch.from_numpy(labels(N[split], i)))  # label 10 read back as digit 0
         assert torch.allclose(d.x[:, 0, 31, 0], d.y.float() * 20 / 255)
     with pytest.raises(ValueError, match="extra"):
-        archives.load_official("svhn", "extra", tmp_path)
+        load_dataset("svhn", "extra", tmp_path)
     archives.download("svhn", tmp_path, mirror=url, catalog=catalog)  # train/test kept, extra added
-    assert len(archives.load_official("svhn", "extra", tmp_path)) == N["extra"]
+    assert len(load_dataset("svhn", "extra", tmp_path)) == N["extra"]
 
 
 @pytest.mark.parametrize("damage, with_sizes, error", [
@@ -134,7 +134,7 @@ def test_damaged_archive_leaves_nothing(tmp_path, damage, with_sizes, error):
     # the file before it in the catalog was fine and stays; no temporaries are left behind
     assert leftovers(root) == ["mnist/MNIST/raw/train-images-idx3-ubyte", "mnist/MNIST/raw/train-images-idx3-ubyte.gz"]
     with pytest.raises(FileNotFoundError, match="verified.json is missing"):
-        archives.load_official("mnist", "train", root)
+        load_dataset("mnist", "train", root)
 
 
 def test_dropped_connection(mirror, tmp_path):
@@ -216,7 +216,7 @@ def test_snakemake_rule(tmp_path):
     assert run.returncode == 0, detail
     assert json.loads(stamp.read_text())["dataset"] == "mnist"
     assert "verified" in log.read_text() and f"(redirected to {other}/mnist/" in log.read_text()
-    assert len(archives.load_official("mnist", "train", tmp_path / "data")) == N["train"]
+    assert len(load_dataset("mnist", "train", tmp_path / "data")) == N["train"]
 
 
 # --- issue #20: file modes, redirects, confinement -------------------------------------------------------------
@@ -281,7 +281,7 @@ def test_cross_host_redirect_is_refused_unless_allowed(tmp_path, capfd):
     assert f"downloading {start} (redirected to {target})" in log
     files = json.loads(stamp.read_text())["files"]
     assert files[0]["url"] == start and files[0]["final_url"] == target
-    assert len(archives.load_official("mnist", "train", root)) == N["train"]
+    assert len(load_dataset("mnist", "train", root)) == N["train"]
 
 
 def test_same_host_redirect_is_followed_and_logged(mirror, tmp_path, capfd):

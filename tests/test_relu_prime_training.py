@@ -17,7 +17,8 @@ from relurepro.activations import ReLUAlpha
 from relurepro.numerics import ExactZeroCounter
 from relurepro.relu_prime_figures import FIGURES, draw
 from relurepro.relu_prime_runs import COLUMNS, JobSpec, aggregate, experiment_jobs, last_epoch_accuracy, validate
-from relurepro.relu_prime_training import build_net, random_crop_flip, run_job
+from relurepro.relu_prime_training import build_net, run_job
+from relurepro.transforms import random_crop_flip
 from relurepro.stress import GridRound, grid_round, stressed, tier_label
 
 

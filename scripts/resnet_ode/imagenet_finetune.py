@@ -10,7 +10,7 @@ import torch
 
 from relurepro import checkpoints
 from relurepro.pipeline import jobs
-from relurepro.imagenet import ImageNetConfig, _loader, datasets, evaluate, train_imagenet
+from relurepro.imagenet import ImageNetConfig, datasets, evaluate, loader, train_imagenet
 from relurepro.numerics import seed_everything
 from relurepro.resnet_ode.resnet_runs import unrolled_untied
 from relurepro.resnet_ode.resnets import tied_resnet
@@ -26,7 +26,7 @@ cfg = ImageNetConfig(epochs=c["epochs"], batch_size=c["batch"], lr=c["lr"], mome
                      weight_decay=c["weight_decay"], lr_step=c["lr_step"], lr_gamma=c["lr_gamma"],
                      workers=c["workers"], seed=c["seed"], device=mode["device"])
 device = torch.device(mode["device"])
-val_loader = _loader(datasets(p.imagenet_dir, cfg)[1], cfg, shuffle=False)
+val_loader = loader(datasets(p.imagenet_dir, cfg)[1], cfg, shuffle=False)
 before = {}
 for name, model in (("tied", tied), ("unrolled", unrolled)):
     before[name] = evaluate(model.to(device), val_loader, device)[1]

@@ -4,7 +4,7 @@ The catalog (``config/datasets.yaml``) lists per dataset the files, their MD5 an
 the folder layout torchvision expects. :func:`download` fetches each file to a temporary name beside its final path,
 checks size and MD5, and only then renames it into place (an atomic rename on one filesystem), so a half-written or
 corrupt file never sits at a final path. ``<root>/<name>/verified.json`` is written last, after every file checked
-out; rules depend on that stamp, and :func:`load_official` refuses to read a dataset without it.
+out; rules depend on that stamp, and :func:`official_tensors` refuses to read a dataset without it.
 
 Mirror rule: with ``mirror`` set, every file comes from ``<mirror>/<dataset>/<filename>`` (for example
 ``http://host/data/mnist/train-images-idx3-ubyte.gz``); the dataset folder keeps MNIST and Fashion-MNIST, whose
@@ -47,8 +47,6 @@ from relurepro.pipeline.dataset_names import EMBEDDED
 
 if TYPE_CHECKING:
     import torch
-
-    from relurepro.data import TensorData
 
 CATALOG = Path(__file__).resolve().parents[2] / "config" / "datasets.yaml"
 STAMP = "verified.json"
@@ -372,8 +370,9 @@ def _as_tensors(ds) -> tuple[torch.Tensor, torch.Tensor]:
     return data.contiguous(), torch.as_tensor(ds.targets, dtype=torch.int64)
 
 
-def load_official(name: str, split: str = "train", root: str | Path = "data") -> TensorData:
-    """A verified official dataset as float32 NCHW tensors in [0, 1]; `all` is train followed by test."""
+def official_tensors(name: str, split: str = "train", root: str | Path = "data") -> tuple[torch.Tensor, torch.Tensor]:
+    """A verified official dataset as (images, labels): float32 NCHW in [0, 1] and int64; `all` is train followed
+    by test. (relurepro.data.load_dataset wraps them; this module does not import relurepro.data.)"""
     home = Path(root) / name
     stamp = home / STAMP
     if not stamp.is_file():
@@ -387,11 +386,8 @@ def load_official(name: str, split: str = "train", root: str | Path = "data") ->
         raise ValueError(f"{name} split(s) {missing} not available under {home}; verified: {info['splits']}")
     import torch
 
-    from relurepro.data import TensorData
-
     xs, ys = zip(*(_as_tensors(_torchvision_dataset(info["torchvision"], home, s)) for s in parts))
-    x = torch.cat(xs).to(torch.float32).div_(255.0)
-    return TensorData(x, torch.cat(ys), name, split)
+    return torch.cat(xs).to(torch.float32).div_(255.0), torch.cat(ys)
 
 
 # --- ImageNet -------------------------------------------------------------------------------------------------

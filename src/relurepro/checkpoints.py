@@ -3,14 +3,18 @@
 weights_only loading accepts tensors and plain Python data (dict, list, tuple, str, int, float, bool, None) and
 refuses anything else, so a checkpoint file can never run code when it is read. Writers pass their state through
 :func:`plain` first: NumPy arrays and scalars (NumPy's RNG state holds both) and dataclasses become tensors and
-plain Python. Readers use :func:`load`, whose errors name the file.
+plain Python. Readers use :func:`load`, whose errors name the file. Every training loop writes its checkpoint with
+:func:`save` (atomic: a kill leaves the old or the new file, never half of one) and resumes through
+:func:`resume_state`, which refuses a checkpoint written by another recipe.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import pickle
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -38,6 +42,40 @@ def plain(obj):
     if isinstance(obj, list):
         return [plain(v) for v in obj]
     return obj  # anything else is left for load() to refuse, by name
+
+
+def atomic_write(path: str | Path, write: Callable) -> None:
+    """`write(f)` to a temporary file beside `path` (synced to disk), then rename: a kill leaves either the old or
+    the new file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        write(f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def save(path: str | Path, state) -> None:
+    """A checkpoint: `state` made plain (see `plain`) and written atomically."""
+    atomic_write(path, lambda f: torch.save(plain(state), f))
+
+
+def recipe_key(recipe) -> dict:
+    """A dataclass recipe as saved with a checkpoint: everything but the fields a resumed run may change."""
+    return {k: v for k, v in dataclasses.asdict(recipe).items() if k not in ("epochs", "device")}
+
+
+def resume_state(checkpoint: str | Path | None, recipe) -> dict | None:
+    """The state saved at `checkpoint` by a run of the same recipe, or None when there is none yet; a checkpoint
+    of another recipe is an error (resuming it would splice two runs into one result)."""
+    if checkpoint is None or not Path(checkpoint).exists():
+        return None
+    state = load(checkpoint, map_location="cpu")
+    if state["recipe"] != recipe_key(recipe):
+        raise ValueError(f"checkpoint {checkpoint} was written with another recipe: {state['recipe']}")
+    return state
 
 
 def load(path: str | Path, map_location=None):

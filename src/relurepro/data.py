@@ -97,7 +97,7 @@ def load_dataset(name: str, split: str = "train", root: str | Path = "data") -> 
         return load_embedded(name, split)
     from relurepro import archives
 
-    return archives.load_official(name, split, root)
+    return TensorData(*archives.official_tensors(name, split, root), name, split)
 
 
 def normalize(x: torch.Tensor, mean, std) -> torch.Tensor:

@@ -1,4 +1,5 @@
-"""ImageNet ResNet50 with ReLU'(0) = alpha (relu_prime spec 3.29, protocol P4; paper scale only).
+"""The ImageNet training loop two papers share (paper scale only): relu_prime's ResNet50 with ReLU'(0) = alpha
+(relu_prime spec 3.29, protocol P4) and resnet_ode's ResNet runs and fine-tuning (relurepro.resnet_ode.resnet_runs).
 
 P4 (the original ``train_imagenet.py``, from the PyTorch ImageNet example): SGD lr 0.1, momentum 0.9, weight decay
 1e-4, lr x 0.1 every 30 epochs, 90 epochs, batch 256; train RandomResizedCrop(224) + horizontal flip, validation
@@ -26,7 +27,6 @@ from tqdm import tqdm
 
 from relurepro import checkpoints
 from relurepro.archives import check_imagenet
-from relurepro.training import _atomic_write
 
 MEAN = (0.485, 0.456, 0.406)
 STD = (0.229, 0.224, 0.225)
@@ -81,7 +81,7 @@ def datasets(folder: str | Path, cfg: ImageNetConfig):
     return ImageFolder(Path(folder) / "train", train_tf), ImageFolder(Path(folder) / "val", val_tf)
 
 
-def _loader(dataset, cfg: ImageNetConfig, *, shuffle: bool, generator=None):
+def loader(dataset, cfg: ImageNetConfig, *, shuffle: bool, generator=None):
     return torch.utils.data.DataLoader(dataset, batch_size=cfg.batch_size, shuffle=shuffle, generator=generator,
                                        num_workers=cfg.workers, pin_memory=cfg.device != "cpu",
                                        persistent_workers=False)
@@ -137,7 +137,7 @@ def train_imagenet(model: nn.Module, folder: str | Path, cfg: ImageNetConfig, *,
     device = torch.device(cfg.device)
     model.to(device)
     train_set, val_set = datasets(folder, cfg)
-    val_loader = _loader(val_set, cfg, shuffle=False)
+    val_loader = loader(val_set, cfg, shuffle=False)
     optimizer = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=cfg.lr_step, gamma=cfg.lr_gamma)
     loss_fn = nn.CrossEntropyLoss()
@@ -167,7 +167,7 @@ def train_imagenet(model: nn.Module, folder: str | Path, cfg: ImageNetConfig, *,
         torch.manual_seed(epoch_seed)
         counter = _ZeroCounter(relus, device)
         loss_sum, correct, seen, steps = 0.0, 0, 0, 0
-        bar = tqdm(_loader(train_set, cfg, shuffle=True, generator=gen), desc=f"epoch {epoch}", file=sys.stderr,
+        bar = tqdm(loader(train_set, cfg, shuffle=True, generator=gen), desc=f"epoch {epoch}", file=sys.stderr,
                    mininterval=30.0, disable=not progress)
         for x, y in bar:
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
@@ -197,7 +197,7 @@ def train_imagenet(model: nn.Module, folder: str | Path, cfg: ImageNetConfig, *,
             state = {"config": {k: v for k, v in asdict(cfg).items() if k not in ("epochs", "device", "workers")},
                      "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                      "scheduler": scheduler.state_dict(), "rows": rows, "diverged": diverged}
-            _atomic_write(checkpoint, lambda f: torch.save(checkpoints.plain(state), f))
+            checkpoints.save(checkpoint, state)
         if on_epoch is not None:
             on_epoch(row)
     return rows

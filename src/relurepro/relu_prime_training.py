@@ -17,7 +17,6 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 from relurepro.activations import ReLUAlpha
 from relurepro.data import TensorData, load_dataset, normalize
@@ -28,8 +27,9 @@ from relurepro.numerics import seed_everything
 from relurepro.relu_prime_runs import JobSpec, fmt, job_frame
 from relurepro.stress import stressed
 from relurepro.training import TrainConfig, train
+from relurepro.transforms import CIFAR10_STATS, random_crop_flip
 
-CIFAR_MEAN, CIFAR_STD = (0.4914, 0.4822, 0.4465), (0.2023, 0.1994, 0.2010)
+CIFAR_MEAN, CIFAR_STD = CIFAR10_STATS
 HALF = 0.5
 NUM_CLASSES = 10
 
@@ -58,25 +58,6 @@ def build_net(spec: JobSpec, bn: bool, alpha: float, dropout: float, in_shape: t
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
     return net
-
-
-def random_crop_flip(x: torch.Tensor, generator: torch.Generator, padding: int = 4,
-                     pad_mode: str = "constant") -> torch.Tensor:
-    """RandomCrop(H, padding) with zero fill (or `pad_mode="reflect"`) + RandomHorizontalFlip, per sample, from
-    `generator` only."""
-    n, _, h, w = x.shape
-    dev = x.device
-    padded = F.pad(x, (padding, padding, padding, padding), mode=pad_mode)
-    oy = torch.randint(0, 2 * padding + 1, (n,), generator=generator, device=dev)
-    ox = torch.randint(0, 2 * padding + 1, (n,), generator=generator, device=dev)
-    rows = (oy[:, None] + torch.arange(h, device=dev))[:, :, None]
-    cols = (ox[:, None] + torch.arange(w, device=dev))[:, None, :]
-    out = padded.permute(0, 2, 3, 1)[torch.arange(n, device=dev)[:, None, None], rows, cols].permute(0, 3, 1, 2)
-    flip = torch.rand(n, generator=generator, device=dev) < 0.5
-    out = torch.where(flip[:, None, None, None], out.flip(3), out)
-    # contiguous(): the gather leaves a channels-last tensor, and torch 2.14's CPU conv backward corrupts the
-    # heap on channels-last inputs to the ResNet (measured: "free(): invalid size" aborts).
-    return out.contiguous()
 
 
 def cifar_train_transform(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

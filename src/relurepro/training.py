@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
 import random
 import sys
 import time
@@ -139,33 +138,6 @@ def _set_rng_state(state: dict, generators: dict[str, torch.Generator], device: 
         torch.cuda.set_rng_state(state["cuda"], device)
 
 
-def _atomic_write(path: Path, write: Callable) -> None:
-    """Write to a temporary file beside `path`, then rename: a kill leaves either the old or the new file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        write(f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def recipe_key(recipe) -> dict:
-    """A dataclass recipe as saved with a checkpoint: everything but the fields a resumed run may change."""
-    return {k: v for k, v in asdict(recipe).items() if k not in ("epochs", "device")}
-
-
-def resume_state(checkpoint: Path | None, recipe) -> dict | None:
-    """The state saved at `checkpoint` by a run of the same recipe, or None when there is none yet; a checkpoint
-    of another recipe is an error (resuming it would splice two runs into one result)."""
-    if checkpoint is None or not Path(checkpoint).exists():
-        return None
-    state = checkpoints.load(checkpoint, map_location="cpu")
-    if state["recipe"] != recipe_key(recipe):
-        raise ValueError(f"checkpoint {checkpoint} was written with another recipe: {state['recipe']}")
-    return state
-
-
 def write_metrics_csv(rows: list[dict], path: str | Path) -> None:
     """One row per epoch with COLUMNS (then any extra metrics); NaN is written as `nan`, which pandas reads back
     as NaN."""
@@ -174,7 +146,7 @@ def write_metrics_csv(rows: list[dict], path: str | Path) -> None:
     writer = csv.DictWriter(buf, fieldnames=[*COLUMNS, *dict.fromkeys(extra)], lineterminator="\n", restval="nan")
     writer.writeheader()
     writer.writerows(rows)
-    _atomic_write(Path(path), lambda f: f.write(buf.getvalue().encode()))
+    checkpoints.atomic_write(path, lambda f: f.write(buf.getvalue().encode()))
 
 
 def _nan_row(epoch: int) -> dict:
@@ -244,7 +216,7 @@ def train(model: nn.Module, train_data: TensorData, test_data: TensorData | None
                  "optimizer": optimizer.state_dict(),
                  "scheduler": scheduler.state_dict() if scheduler is not None else None,
                  "rng": _rng_state(generators, device)}
-        _atomic_write(checkpoint, lambda f: torch.save(checkpoints.plain(state), f))
+        checkpoints.save(checkpoint, state)
 
     nb = n_batches(len(train_data), cfg.batch_size, cfg.drop_last)
     bar = tqdm(total=cfg.epochs * nb, initial=len(rows) * nb, desc=desc, file=sys.stderr, mininterval=5.0,

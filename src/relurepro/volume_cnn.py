@@ -32,11 +32,11 @@ from relurepro.activations import ReLUAlpha
 from relurepro.data import TensorData, normalize
 from relurepro.net_spec import NetSpec
 from relurepro.numerics import dtype_for_bits
+from relurepro.transforms import CIFAR10_STATS
 from relurepro.volume import DETECTORS, Events, Pair, RunResult, activation_count, sample_runs, twin, walk
 
 PROTOCOLS = ("cifar", "svhn", "mnist")
-CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
-CIFAR_STD = (0.2023, 0.1994, 0.2010)
+CIFAR_MEAN, CIFAR_STD = CIFAR10_STATS
 DATA_SEED_OFFSET = 1_000_000_007
 
 

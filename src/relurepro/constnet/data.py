@@ -8,10 +8,9 @@ from pathlib import Path
 import torch
 
 from relurepro.data import TensorData, load_dataset, normalize
-from relurepro.relu_prime_training import random_crop_flip
+from relurepro.transforms import CIFAR10_STATS_WRN, random_crop_flip
 
-CIFAR_MEAN = tuple(v / 255 for v in (125.3, 123.0, 113.9))
-CIFAR_STD = tuple(v / 255 for v in (63.0, 62.1, 66.7))
+CIFAR_MEAN, CIFAR_STD = CIFAR10_STATS_WRN  # the original's Wide-ResNet convention
 DIGITS_TRAIN = 1437
 
 

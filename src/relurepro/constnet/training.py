@@ -20,12 +20,11 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from relurepro.checkpoints import plain
+from relurepro import checkpoints
 from relurepro.constnet.correlations import (diversity, distinct_channels, neg_log_abs, symmetry_deviation,
                                              weight_correlations)
 from relurepro.constnet.symmetry import perturb_gradients, reordered_sum
 from relurepro.data import TensorData, batches
-from relurepro.training import _atomic_write, recipe_key, resume_state
 
 
 @dataclass(frozen=True)
@@ -120,7 +119,7 @@ def train(model: nn.Module, train_data: TensorData, test_data: TensorData, recip
     corr_rng = np.random.default_rng(recipe.seed)  # row subsampling of big layers (the original: unseeded)
     rows, corr = [], []
     checkpoint = Path(checkpoint) if checkpoint is not None else None
-    state = resume_state(checkpoint, recipe)
+    state = checkpoints.resume_state(checkpoint, recipe)
     if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
@@ -166,11 +165,11 @@ def train(model: nn.Module, train_data: TensorData, test_data: TensorData, recip
         bar.set_postfix(acc=f"{last['test_acc']:.3f}", dev=f"{last['symmetry_deviation']:.2g}", refresh=False)
         bar.update()
         if checkpoint is not None:
-            state = {"recipe": recipe_key(recipe),
+            state = {"recipe": checkpoints.recipe_key(recipe),
                      "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                      "generators": {k: g.get_state() for k, g in gens.items()},
                      "corr_rng": corr_rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
                      "rows": rows, "corr": corr}
-            _atomic_write(checkpoint, lambda f: torch.save(plain(state), f))
+            checkpoints.save(checkpoint, state)
     bar.close()
     return rows, corr

@@ -24,10 +24,9 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from relurepro.checkpoints import plain
+from relurepro import checkpoints
 from relurepro.data import TensorData, batches
 from relurepro.leaf.activations import split_parameters
-from relurepro.training import _atomic_write, recipe_key, resume_state
 
 OPTIMIZERS = ("adam", "rmsprop")
 BASE_LR = {"adam": 1e-3, "rmsprop": 1e-4}
@@ -154,7 +153,7 @@ def train(model: nn.Module, train_data: TensorData, test_data: TensorData, recip
     shuffle = torch.Generator().manual_seed(recipe.seed)
     rows, diverged = [], False
     checkpoint = Path(checkpoint) if checkpoint is not None else None
-    state = resume_state(checkpoint, recipe)
+    state = checkpoints.resume_state(checkpoint, recipe)
     if state is not None:
         model.load_state_dict(state["model"])
         for opt, saved in zip(optimizers, state["optimizers"]):
@@ -193,11 +192,11 @@ def train(model: nn.Module, train_data: TensorData, test_data: TensorData, recip
                             refresh=False)
         bar.update()
         if checkpoint is not None:
-            state = {"recipe": recipe_key(recipe),
+            state = {"recipe": checkpoints.recipe_key(recipe),
                      "model": model.state_dict(), "optimizers": [o.state_dict() for o in optimizers],
                      "augment": augment.get_state(), "shuffle": shuffle.get_state(),
                      "torch_rng": torch.get_rng_state(), "rows": rows,
                      "diverged": diverged}
-            _atomic_write(checkpoint, lambda f: torch.save(plain(state), f))
+            checkpoints.save(checkpoint, state)
     bar.close()
     return rows

@@ -17,14 +17,13 @@ from torch import nn
 
 from relurepro.data import TensorData, batches, load_dataset, load_embedded, normalize
 from relurepro.numerics import seed_everything
-from relurepro.relu_prime_training import random_crop_flip
 from relurepro.resnet_ode.adjoint import BN_RECOMPUTE
 from relurepro.resnet_ode.models import TinyODENet, piecewise_constant_init, untie_tiny
 from relurepro.training import TrainConfig, train
+from relurepro.transforms import CIFAR10_STATS, random_crop_flip
 
 DIGITS_TRAIN = 1400
-CIFAR_MEAN = (0.4914, 0.4822, 0.4465)  # the resnet_ode original's values (not relu_prime's)
-CIFAR_STD = (0.2023, 0.1994, 0.2010)
+CIFAR_MEAN, CIFAR_STD = CIFAR10_STATS
 BASE_DEPTH = 8  # the random net whose functions are copied piecewise-constant in depth (spec 2.7)
 GRADS = ("backprop", "adjoint")
 INITS = ("iid", "piecewise_constant")

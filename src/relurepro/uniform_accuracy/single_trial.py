@@ -123,13 +123,11 @@ def train_trial(target, *, d: int, m: int, width: int, depth: int, seed: int, ex
                               "seconds": time.perf_counter() - start})
         with torch.no_grad():
             state["plot_values"].append(net(plot_x).cpu())
-        tmp = checkpoint.with_name(checkpoint.name + ".tmp")
-        torch.save(checkpoints.plain({
+        checkpoints.save(checkpoint, {
             "net": net.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
             "cpu_rng": torch.get_rng_state(),
             "device_rng": test_gen.get_state() if test_gen is not torch.default_generator else None,
-            "state": state}), tmp)
-        tmp.replace(checkpoint)
+            "state": state})
     bar.close()
     checkpoint.unlink(missing_ok=True)
     return state["rows"], torch.stack(state["plot_values"]), x.detach().cpu()

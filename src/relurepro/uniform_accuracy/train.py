@@ -86,14 +86,12 @@ class TrialState:
         self.iteration, self.rows, self.plot_values, self.steps, self.epochs = 0, [], [], 0, 0
 
     def save(self, path: Path) -> None:
-        tmp = path.with_name(path.name + ".tmp")
-        torch.save(checkpoints.plain({
+        checkpoints.save(path, {
             "students": self.students.state_dict(), "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(), "shuffle_gen": self.shuffle_gen.get_state(),
             "test_gens": {s: g.get_state() for s, g in self.test_gens.items()},
             "iteration": self.iteration, "rows": self.rows, "plot_values": self.plot_values,
-            "steps": self.steps, "epochs": self.epochs}), tmp)
-        tmp.replace(path)
+            "steps": self.steps, "epochs": self.epochs})
 
     def load(self, path: Path) -> None:
         state = checkpoints.load(path)
