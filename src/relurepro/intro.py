@@ -24,12 +24,10 @@ from torch import nn
 
 from relurepro.activations import ReLU6AlphaBeta, ReLUAlpha
 from relurepro.data import TensorData
+# The CSV columns live with their schemas in a torch-free module, which the notebooks read through.
+from relurepro.intro_tables import COLUMNS, RELU6_COLUMNS, ZONE_COLUMNS  # noqa: F401
 from relurepro.models.mlp import mlp
 from relurepro.numerics import count_exact_zeros, dtype_for_bits
-
-COLUMNS = ["iteration", "epoch", "batch", "difference12", "difference23", "active1", "zeros1", "zeros2", "bits"]
-# ReLU6 traces also follow the kink at 6: min |z - 6| in layer 1 and exact 6s in layers 1 and 2.
-RELU6_COLUMNS = COLUMNS + ["active1_6", "sixes1", "sixes2"]
 
 # The original notebooks' set-ups: widths and seeds (lr = 0.01 (1 + U/5), U from the NumPy seed).
 SETUPS = {
@@ -186,26 +184,6 @@ def first_divergence_iteration(trace: pd.DataFrame) -> int | None:
 
 
 # --- spec 3.3: the bifurcation zone ----------------------------------------------------------------------------
-
-ZONE_COLUMNS = {
-    "bits": "precision of the grid evaluation: 32, or 64 (weights, directions and inputs cast to float64)",
-    "ix": "grid column, 0..points-1 (x direction, P1)",
-    "iy": "grid row, 0..points-1 (y direction, P2)",
-    "x": "step along P1: (k / (points/2)) * half_width, k = -points/2 .. points/2 - 1",
-    "y": "step along P2, same values",
-    "z": "|pre-activation (sample, neuron)| with first-layer weights W + x P1 + y P2, computed by the forward "
-         "pass's own GEMM (same shape, so the same rounding as in training)",
-    "z_dot": "the same quantity from one matrix-vector product (a different summation order; diagnostic)",
-    "iteration": "the training iteration whose weights W are the centre (the first with an exact zero)",
-    "exact_zero": "True if that iteration's minimal |pre-activation| is exactly 0 (else the smallest one seen)",
-    "sample": "sample index within that iteration's batch",
-    "neuron": "first-layer unit",
-    "zeros_in_batch": "exact zeros among that iteration's first-layer pre-activations",
-    "direction_seed": "torch seed of the two directions (uniform [0, 1), unit Frobenius norm)",
-    "torch_seed": "torch seed of the initial weights",
-    "numpy_seed": "NumPy seed of the learning rate",
-}
-
 
 @dataclass
 class ZeroHit:

@@ -6,6 +6,7 @@ Pandas only (no torch), so the figure notebooks' environment can import it.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -74,20 +75,77 @@ IMAGENET_COLUMNS = {
     "top5_runs": "per-run final top-5 (%)",
     "diverged_runs": "runs stopped by a non-finite loss",
 }
-_METRICS = ("epoch", "val_top1", "val_top5", "diverged")
+# A run's metrics.csv (scripts/relu_prime/imagenet_train.py): relurepro.imagenet.COLUMNS (one row per epoch), then
+# the run and its configuration (kept here, as the notebooks' environment has no torch; a test compares them).
+IMAGENET_RUN_COLUMNS = ["epoch", "lr", "train_loss", "train_top1", "val_loss", "val_top1", "val_top5", "exact_zeros",
+                        "relu_inputs", "diverged", "seconds", "alpha", "run", "seed", "relu_grad_mode", "device",
+                        "cfg_epochs", "cfg_batch_size", "cfg_lr", "cfg_momentum", "cfg_weight_decay", "cfg_lr_step",
+                        "cfg_lr_gamma", "cfg_crop", "cfg_resize", "cfg_workers"]
+# results/relu_prime/imagenet_resnet50/alpha~A/run~R/metrics.csv (workflow/relu_prime_appendix.smk IMAGENET_RUN)
+_IMAGENET_PATH = re.compile(r"alpha~(?P<alpha>-?\d+(\.\d+)?)/run~(?P<run>\d+)/metrics\.csv$")
+
+
+def imagenet_run_schema(epochs: int | None = None):
+    """An ImageNet run's metrics.csv: epochs 1..cfg_epochs of one run; NaN metrics exactly from the first diverged
+    epoch on (diverged training is data), accuracies fractions with top-1 <= top-5."""
+    import pandera.pandas as pa
+
+    nan_ok = {"coerce": True, "nullable": True}
+    fraction, positive = pa.Column(float, pa.Check.in_range(0, 1), **nan_ok), pa.Column(float, pa.Check.ge(0), **nan_ok)
+    integer, count = pa.Column(int), pa.Column(int, pa.Check.ge(1))
+    epoch = [pa.Check.ge(1)] + ([pa.Check.le(epochs)] if epochs is not None else [])
+    run = ["alpha", "run", "seed", "relu_grad_mode", "device", *IMAGENET_RUN_COLUMNS[16:]]
+
+    def stays(d):  # once diverged, a run stays diverged (rows in epoch order: checked too)
+        flag = d["diverged"].astype(int)
+        return flag.cummax() == flag
+
+    return pa.DataFrameSchema({
+        "epoch": pa.Column(int, epoch), "lr": positive, "train_loss": positive, "train_top1": fraction,
+        "val_loss": positive, "val_top1": fraction, "val_top5": fraction, "exact_zeros": positive,
+        "relu_inputs": positive, "diverged": pa.Column(bool), "seconds": positive,
+        "alpha": pa.Column(float, coerce=True), "run": pa.Column(int, pa.Check.ge(0)), "seed": integer,
+        "relu_grad_mode": pa.Column(str, pa.Check.isin(["set", "chain"])), "device": pa.Column(str),
+        "cfg_epochs": count, "cfg_batch_size": count, "cfg_lr": pa.Column(float, pa.Check.gt(0), coerce=True),
+        "cfg_momentum": pa.Column(float, pa.Check.ge(0), coerce=True),
+        "cfg_weight_decay": pa.Column(float, pa.Check.ge(0), coerce=True), "cfg_lr_step": count,
+        "cfg_lr_gamma": pa.Column(float, pa.Check.gt(0), coerce=True), "cfg_crop": count, "cfg_resize": count,
+        "cfg_workers": pa.Column(int, pa.Check.ge(0)),
+    }, strict=True, ordered=True, unique=["epoch"], checks=[
+        pa.Check(lambda d: (d[run].nunique(dropna=False) == 1).all(), error="one run and configuration per file"),
+        pa.Check(lambda d: d["epoch"] == pd.Series(range(1, len(d) + 1), index=d.index),
+                 error="epochs 1..n in order"),
+        pa.Check(lambda d: len(d) == d["cfg_epochs"].iloc[0], error="one row per configured epoch"),
+        pa.Check(lambda d: d["diverged"] == d["train_loss"].isna(), error="NaN loss exactly in diverged rows"),
+        pa.Check(lambda d: d["diverged"] | (d["val_top1"] <= d["val_top5"]), error="val_top1 <= val_top5"),
+        pa.Check(stays, error="a run stays diverged from its first diverged epoch on"),
+    ])
+
+
+def read_imagenet_run(path: str | Path, epochs: int | None = None) -> pd.DataFrame:
+    """An ImageNet run's metrics.csv checked against `imagenet_run_schema` (a violation names the file and its
+    lines); a self-describing path (.../alpha~A/run~R/metrics.csv) also fixes its alpha and run."""
+    from relurepro import schemas
+
+    df = schemas.read(path, imagenet_run_schema(epochs), rows=epochs)
+    m = _IMAGENET_PATH.search(str(path))
+    if m is not None and not ((df["alpha"] == float(m["alpha"])) & (df["run"] == int(m["run"]))).all():
+        raise ValueError(f"{path}: rows of another run than the path's alpha {m['alpha']}, run {m['run']}")
+    return df
 
 
 def imagenet_summary(run_csvs: dict[tuple[float, int], str | Path]) -> pd.DataFrame:
-    """Final top-1/top-5 per alpha from per-run metrics CSVs keyed by (alpha, run)."""
+    """Final top-1/top-5 per alpha from per-run metrics CSVs keyed by (alpha, run), each checked
+    (`read_imagenet_run`), the table too (`validate_imagenet`)."""
     rows = []
     for alpha in sorted({a for a, _ in run_csvs}):
         finals, diverged, epochs = [], 0, set()
         for (a, run) in sorted(k for k in run_csvs if k[0] == alpha):
             path = run_csvs[(a, run)]
-            m = pd.read_csv(path)
-            missing = set(_METRICS) - set(m.columns)
-            if missing or m.empty:
-                raise ValueError(f"{path}: not an ImageNet metrics CSV (missing {sorted(missing)} or no rows)")
+            m = read_imagenet_run(path)
+            if (m["alpha"].iloc[0], m["run"].iloc[0]) != (a, run):
+                raise ValueError(f"{path}: rows of alpha {m['alpha'].iloc[0]}, run {m['run'].iloc[0]}, listed as "
+                                 f"alpha {a}, run {run}")
             last = m.iloc[-1]
             epochs.add(int(last["epoch"]))
             diverged += bool(m["diverged"].astype(bool).any())
@@ -100,4 +158,54 @@ def imagenet_summary(run_csvs: dict[tuple[float, int], str | Path]) -> pd.DataFr
                      "top5_sd": np.std(top5, ddof=1) if len(top5) > 1 else np.nan,
                      "top1_runs": ";".join(f"{v:.2f}" for v in top1), "top5_runs": ";".join(f"{v:.2f}" for v in top5),
                      "diverged_runs": diverged})
-    return pd.DataFrame(rows, columns=list(IMAGENET_COLUMNS))
+    table = pd.DataFrame(rows, columns=list(IMAGENET_COLUMNS))
+    validate_imagenet(table, "imagenet_resnet50.csv", runs=len(run_csvs))
+    return table
+
+
+def imagenet_schema():
+    """imagenet_resnet50.csv (IMAGENET_COLUMNS): one row per alpha; per-run values ';'-separated, their count the
+    row's runs; NaN means and deviations only where no run finished or one ran."""
+    import pandera.pandas as pa
+
+    nan_ok = {"coerce": True, "nullable": True}
+    percent = pa.Column(float, pa.Check.in_range(0, 100), **nan_ok)
+    spread = pa.Column(float, pa.Check.ge(0), **nan_ok)
+    per_run = pa.Column(str, pa.Check.str_matches(r"^[^;]+(;[^;]+)*$"))
+
+    def counted(d, column):
+        return d[column].astype(str).str.count(";") + 1 == d["runs"]
+
+    return pa.DataFrameSchema({
+        "alpha": pa.Column(float, coerce=True), "runs": pa.Column(int, pa.Check.ge(1)),
+        "epochs": pa.Column(str, pa.Check.str_matches(r"^\d+(,\d+)*$")), "top1_mean": percent, "top1_sd": spread,
+        "top5_mean": percent, "top5_sd": spread, "top1_runs": per_run, "top5_runs": per_run,
+        "diverged_runs": pa.Column(int, pa.Check.ge(0)),
+    }, strict=True, ordered=True, unique=["alpha"], checks=[
+        pa.Check(lambda d: counted(d, "top1_runs") & counted(d, "top5_runs"), error="one per-run value per run"),
+        pa.Check(lambda d: d["diverged_runs"] <= d["runs"], error="diverged_runs <= runs"),
+        pa.Check(lambda d: d["top1_sd"].isna() | (d["runs"] > 1), error="a deviation only over two runs or more"),
+        pa.Check(lambda d: d["top1_mean"].isna() | d["top5_mean"].isna() | (d["top1_mean"] <= d["top5_mean"]),
+                 error="top1_mean <= top5_mean"),
+    ])
+
+
+def validate_imagenet(table: pd.DataFrame, path: str | Path = "imagenet_resnet50.csv",
+                      runs: int | None = None) -> None:
+    """Fail, naming `path` and its lines, when the ImageNet table does not follow `imagenet_schema`; with `runs`,
+    the rows' runs add up to it."""
+    from relurepro import schemas
+
+    schemas.check(table, imagenet_schema(), path)
+    if runs is not None and table["runs"].sum() != runs:
+        raise ValueError(f"{path}: {table['runs'].sum()} runs in its rows, the job read {runs}")
+
+
+def read_imagenet(path: str | Path) -> pd.DataFrame:
+    """imagenet_resnet50.csv as written by rule imagenet_table, checked (`validate_imagenet`)."""
+    try:  # the per-run lists as text: one run's value would otherwise read as a number
+        table = pd.read_csv(path, dtype={"top1_runs": str, "top5_runs": str, "epochs": str})
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path}: empty file") from None
+    validate_imagenet(table, path)
+    return table

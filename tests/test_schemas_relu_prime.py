@@ -1,0 +1,123 @@
+"""relu_prime's intro traces, bifurcation-zone grid and ImageNet tables follow their declared schemas: a valid file
+passes, a duplicated row, a mistyped value, an extra column, a header-only file or a broken cross-column rule fails
+naming the file."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from csv_corruptions import assert_rejected, corruptions
+from relurepro.intro_tables import read_trace, read_zone
+from relurepro.relu_prime_tables import imagenet_summary, read_imagenet, read_imagenet_run
+
+
+def trace(iterations: int = 4, relu6: bool = False) -> pd.DataFrame:
+    t = pd.DataFrame({"iteration": range(iterations), "epoch": 0, "batch": range(iterations),
+                      "difference12": [0.0] * (iterations - 1) + [0.25], "difference23": 0.0,
+                      "active1": [1e-3, 0.0] + [2e-3] * (iterations - 2), "zeros1": [0, 1] + [0] * (iterations - 2),
+                      "zeros2": 0, "bits": 32})
+    if relu6:
+        t = t.assign(active1_6=0.5, sixes1=0, sixes2=0)
+    return t.assign(activation="relu6" if relu6 else "relu", lr=0.0101, numpy_seed=12345, torch_seed=123,
+                    hidden="2000-128", threads=1)
+
+
+def zone(points: int = 3) -> pd.DataFrame:
+    iy, ix = (a.ravel() for a in np.meshgrid(range(points), range(points), indexing="ij"))
+    return pd.concat([pd.DataFrame({
+        "bits": bits, "ix": ix, "iy": iy, "x": ix * 1e-6, "y": iy * 1e-6, "z": 0.5 + ix, "z_dot": 0.5 + ix,
+        "iteration": 3, "exact_zero": True, "sample": 1, "neuron": 2, "zeros_in_batch": 1, "direction_seed": 123,
+        "torch_seed": 123, "numpy_seed": 12345, "threads": 1}) for bits in (32, 64)], ignore_index=True)
+
+
+def imagenet_run(alpha: float, run: int, diverge: bool = False) -> pd.DataFrame:
+    last = math.nan if diverge else None
+    return pd.DataFrame({
+        "epoch": [1, 2], "lr": 0.1, "train_loss": [2.0, last or 1.5], "train_top1": [0.3, last or 0.4],
+        "val_loss": [2.1, last or 1.9], "val_top1": [0.3, last or 0.5], "val_top5": [0.6, last or 0.7],
+        "exact_zeros": [3.0, last or 1.0], "relu_inputs": [100.0, last or 100.0], "diverged": [False, diverge],
+        "seconds": 1.0, "alpha": alpha, "run": run, "seed": 1000 * run + int(100 * alpha), "relu_grad_mode": "set",
+        "device": "cuda", "cfg_epochs": 2, "cfg_batch_size": 256, "cfg_lr": 0.1, "cfg_momentum": 0.9,
+        "cfg_weight_decay": 1e-4, "cfg_lr_step": 30, "cfg_lr_gamma": 0.1, "cfg_crop": 224, "cfg_resize": 256,
+        "cfg_workers": 8})
+
+
+def write(path, table: pd.DataFrame):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("relu6", [False, True])
+def test_trace_schema(tmp_path, relu6):
+    path = write(tmp_path / "bits~32/iterations~4/trace.csv", trace(relu6=relu6))
+    assert read_trace(path).equals(pd.read_csv(path))
+    text = path.read_text()
+    for name, bad in corruptions(text, "zeros1").items():
+        assert_rejected(path, bad, read_trace)
+    # Cross-column rules: an exact zero without a zero distance; iterations out of order; another precision than
+    # the path's.
+    assert_rejected(path, trace(relu6=relu6).assign(zeros1=0).to_csv(index=False), read_trace, "file lines 3")
+    assert_rejected(path, trace(relu6=relu6).iloc[[1, 0, 2, 3]].to_csv(index=False), read_trace, "0..n-1")
+    assert_rejected(path, trace(relu6=relu6).assign(bits=64).to_csv(index=False), read_trace, "path")
+    if relu6:
+        assert_rejected(path, trace(relu6=True).assign(sixes1=1).to_csv(index=False), read_trace, "active1_6")
+    # A missing iteration: the path promises 4.
+    assert_rejected(path, trace(3, relu6).to_csv(index=False), read_trace, "3 rows")
+
+
+def test_zone_schema(tmp_path):
+    path = write(tmp_path / "zone.csv", zone())
+    assert len(read_zone(path, rows=18)) == 18
+    for name, bad in corruptions(path.read_text(), "z").items():
+        assert_rejected(path, bad, read_zone)
+    assert_rejected(path, zone().drop(index=4).to_csv(index=False), read_zone, "square grid")
+    assert_rejected(path, zone().assign(exact_zero=True, zeros_in_batch=0).to_csv(index=False), read_zone,
+                    "counted in its batch")
+    assert_rejected(path, zone().assign(z=-1.0).to_csv(index=False), read_zone, "file lines 2, 3")
+
+
+def test_imagenet_run_schema(tmp_path):
+    path = write(tmp_path / "alpha~0.0/run~1/metrics.csv", imagenet_run(0.0, 1, diverge=True))
+    assert len(read_imagenet_run(path)) == 2
+    for name, bad in corruptions(path.read_text(), "val_top1").items():
+        assert_rejected(path, bad, read_imagenet_run)
+    assert_rejected(path, imagenet_run(0.0, 1).assign(val_top5=0.1).to_csv(index=False), read_imagenet_run,
+                    "val_top1 <= val_top5")
+    assert_rejected(path, imagenet_run(0.0, 1).assign(diverged=[True, False]).to_csv(index=False),
+                    read_imagenet_run, "diverged")
+    assert_rejected(path, imagenet_run(1.0, 1).to_csv(index=False), read_imagenet_run, "path")
+    assert_rejected(path, imagenet_run(0.0, 1).assign(cfg_epochs=3).to_csv(index=False), read_imagenet_run,
+                    "configured epoch")
+
+
+def test_imagenet_table_schema(tmp_path):
+    runs = {(0.0, 0): imagenet_run(0.0, 0), (0.0, 1): imagenet_run(0.0, 1, diverge=True),
+            (1.0, 0): imagenet_run(1.0, 0)}
+    paths = {k: write(tmp_path / f"alpha~{k[0]}/run~{k[1]}/metrics.csv", t) for k, t in runs.items()}
+    table = imagenet_summary(paths)
+    path = write(tmp_path / "imagenet_resnet50.csv", table)
+    assert list(read_imagenet(path)["runs"]) == [2, 1]
+    for name, bad in corruptions(path.read_text(), "runs").items():
+        assert_rejected(path, bad, read_imagenet)
+    assert_rejected(path, table.assign(runs=3).to_csv(index=False), read_imagenet, "one per-run value per run")
+    assert_rejected(path, table.assign(diverged_runs=5).to_csv(index=False), read_imagenet, "diverged_runs")
+    # A run file listed under another key fails in the summary, naming it.
+    write(paths[(1.0, 0)], imagenet_run(1.0, 0).assign(alpha=0.0))
+    with pytest.raises(ValueError, match="alpha~1.0/run~0/metrics.csv"):
+        imagenet_summary(paths)
+
+
+def test_imagenet_run_columns_are_what_the_job_writes():
+    from dataclasses import fields
+
+    from relurepro.imagenet import COLUMNS, ImageNetConfig
+    from relurepro.relu_prime_tables import IMAGENET_RUN_COLUMNS
+
+    # scripts/relu_prime/imagenet_train.py: the epoch rows, the run, then the configuration less device and seed.
+    config = [f"cfg_{f.name}" for f in fields(ImageNetConfig) if f.name not in ("device", "seed")]
+    assert IMAGENET_RUN_COLUMNS == [*COLUMNS, "alpha", "run", "seed", "relu_grad_mode", "device", *config]
