@@ -121,3 +121,64 @@ def test_imagenet_run_columns_are_what_the_job_writes():
     # scripts/relu_prime/imagenet_train.py: the epoch rows, the run, then the configuration less device and seed.
     config = [f"cfg_{f.name}" for f in fields(ImageNetConfig) if f.name not in ("device", "seed")]
     assert IMAGENET_RUN_COLUMNS == [*COLUMNS, "alpha", "run", "seed", "relu_grad_mode", "device", *config]
+
+
+# ---------------------------------------------------------------- aggregates re-read by the figures and claims
+
+def volume_mnist_table() -> pd.DataFrame:
+    return pd.DataFrame({
+        "panel": ["layers", "layers"], "x": [1.0, 3.0], "bits": 32, "variant": "relu_everywhere", "layers": [1, 3],
+        "neurons": 256, "batch": 256, "runs": 100, "bifurcated": [2, 5], "percent": [2.0, 5.0], "zero_runs": [4, 9],
+        "zero_percent": [4.0, 9.0], "percent_panel": [2.0, 5.0], "display": [2.0, 5.0], "dataset": "mnist:train:60000",
+        "detector": "exact"})
+
+
+def vol_cdf_table() -> pd.DataFrame:
+    return pd.DataFrame({
+        "figure": "vol_mnist_nobn", "net": "mlp-relu_everywhere-3x256", "dataset": "mnist:train:60000", "bn": 0,
+        "bn_arith": "none", "bits": 32, "batch_size": 128, "batch_idx": [0, 1], "samples": [128, 256],
+        "cdf": [0.25, 0.5], "bifurcated": [1, 2], "zero_cdf": [0.5, 0.75], "runs": 4, "detector": "exact"})
+
+
+def volume_stats_table() -> pd.DataFrame:
+    rel = {f"rel_diff_{k}": [float("nan"), 0.1] for k in ("min", "25%", "50%", "mean", "75%", "max")}
+    return pd.DataFrame({"comparison": ["0_vs_0", "1_vs_0"], "bits": 32, "runs": 4, "minibatches": 40,
+                         "pct_runs_affected": [0.0, 50.0], "pct_minibatches_affected": [0.0, 10.0],
+                         "pct_minibatches_affected_original": [0.0, 2.5], **rel})
+
+
+def zeros_ratio_table() -> pd.DataFrame:
+    return pd.DataFrame({"protocol": "train", "layers": 2, "neurons": [10, 20], "bits": 32, "runs": 1, "passes": 2,
+                         "zeros": [4, 8], "relu_calls": [4000, 8000], "true_ratio": [0.001, 0.001],
+                         "original_x": [40, 80], "original_y": [0.1, 0.1], "dataset": "mnist:train:100"})
+
+
+def aggregate_cases():
+    from relurepro import relu_prime_runs, vol_cdf, volume_mnist, volume_stats, zeros_ratio
+
+    from test_relu_prime_training import synthetic_table
+
+    # (reader, a valid table, a column to mistype, a table breaking a cross-column rule, its message)
+    return {
+        "volume_mnist": (volume_mnist.read_aggregate, volume_mnist_table(), "bifurcated",
+                         volume_mnist_table().assign(percent=50.0), "percent = 100"),
+        "vol_cdf": (vol_cdf.read_aggregate, vol_cdf_table(), "cdf", vol_cdf_table().assign(zero_cdf=0.1),
+                    "zero_cdf >= cdf"),
+        "volume_stats": (volume_stats.read_summary, volume_stats_table(), "runs",
+                         volume_stats_table().assign(minibatches=41), "same minibatches"),
+        "zeros_ratio": (zeros_ratio.read_aggregate, zeros_ratio_table(), "zeros",
+                        zeros_ratio_table().assign(zeros=[5, 8]), "true_ratio"),
+        "train": (relu_prime_runs.read_table, synthetic_table("e", [0.0, 1.0]), "epoch",
+                  synthetic_table("e", [0.0, 1.0]).assign(epoch=4), "epoch in 1..epochs"),
+    }
+
+
+@pytest.mark.parametrize("name", ["volume_mnist", "vol_cdf", "volume_stats", "zeros_ratio", "train"])
+def test_claims_and_figures_re_read_aggregates_through_their_schema(tmp_path, name):
+    read, table, column, broken, message = aggregate_cases()[name]
+    path = write(tmp_path / f"{name}.csv", table)
+    assert read(path).equals(pd.read_csv(path))
+    for case, bad in corruptions(path.read_text(), column).items():
+        assert_rejected(path, bad, read)
+    assert_rejected(path, broken.to_csv(index=False), read, message)
+    assert_rejected(path, "", read, "empty file")

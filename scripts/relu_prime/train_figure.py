@@ -3,14 +3,11 @@ relu_prime_train_curve). matplotlib/pandas only, no torch: the log is redirected
 
 import sys
 
-import pandas as pd
-
 from relurepro.relu_prime_figures import draw
-from relurepro.relu_prime_runs import validate
+from relurepro.relu_prime_runs import read_table
 
 sys.stdout = sys.stderr = open(snakemake.log[0], "w", buffering=1)
-table = pd.read_csv(snakemake.input[0])
-validate(table, snakemake.input[0])
+table = read_table(snakemake.input[0])
 drawn = draw(table, snakemake.wildcards.figure, snakemake.params.note, snakemake.output.pdf, snakemake.output.png,
              paper_quirks=snakemake.params.paper_quirks, fixed_ylim=snakemake.params.fixed_ylim)
 for key, value in drawn.items():

@@ -357,6 +357,13 @@ def validate(df: pd.DataFrame, path: str, job_csv: JobSpec | None = None, rows: 
                              f"path's {sorted(job_csv.runs())}")
 
 
+def read_table(path: str | Path) -> pd.DataFrame:
+    """An aggregated train_<experiment>.csv as rule relu_prime_train_table wrote it, checked (`validate`)."""
+    from relurepro import schemas
+
+    return schemas.read_checked(path, lambda df, p: validate(df, str(p)))
+
+
 # ---------------------------------------------------------------------------------------- claims
 
 def last_epoch(df: pd.DataFrame) -> pd.DataFrame:
@@ -372,7 +379,7 @@ def last_epoch_accuracy(table: str | Path | pd.DataFrame, diverged_as: float | N
     `diverged_as` (e.g. 0.1, chance) counts diverged runs at that accuracy in the mean instead of leaving them
     out.
     """
-    df = pd.read_csv(table) if not isinstance(table, pd.DataFrame) else table
+    df = read_table(table) if not isinstance(table, pd.DataFrame) else table
     df = df.assign(batch_norm=df["batch_norm"].astype(str) == "True", diverged=df["diverged"].astype(str) == "True")
     keys = ["experiment", "tier", "batch_norm", "relu", "dropout"]
     zeros = df.groupby(keys)["exact_zeros"].sum(min_count=1).rename("exact_zeros")

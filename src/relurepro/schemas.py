@@ -60,3 +60,14 @@ def read(path: str | Path, schema: pa.DataFrameSchema, *, rows: int | None = Non
         raise ValueError(f"{path}: empty file") from None
     check(df, schema, path, rows=rows)
     return df
+
+
+def read_checked(path: str | Path, validate, **read_csv) -> pd.DataFrame:
+    """Read a CSV that a table's own validator checks (`validate(df, path)`, a function around `check`), naming
+    the file when it is empty. Returns the table as read."""
+    try:
+        df = pd.read_csv(path, **read_csv)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path}: empty file") from None
+    validate(df, path)
+    return df

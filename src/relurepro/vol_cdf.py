@@ -146,6 +146,13 @@ def validate_aggregate(df: pd.DataFrame, path: str = "vol_cdf.csv") -> None:
     schemas.check(df, schema, path)
 
 
+def read_aggregate(path: str | Path) -> pd.DataFrame:
+    """vol_cdf.csv as rule vol_cdf_table wrote it, checked (`validate_aggregate`)."""
+    from relurepro import schemas
+
+    return schemas.read_checked(path, validate_aggregate)
+
+
 def figure_checks(df: pd.DataFrame) -> pd.DataFrame:
     """One row per figure with the numbers the paper's claims are about (for claims.csv): the lower and higher
     precision's CDF after the first batch, after 10 batches and at the window's end, and the smallest gap

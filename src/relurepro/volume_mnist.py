@@ -164,6 +164,13 @@ def validate_aggregate(df: pd.DataFrame, path: str = "volume_mnist.csv") -> None
     schemas.check(df.astype({"panel": str}), schema, path)
 
 
+def read_aggregate(path: str | Path) -> pd.DataFrame:
+    """volume_mnist.csv as rule volume_mnist_table wrote it, checked (`validate_aggregate`)."""
+    from relurepro import schemas
+
+    return schemas.read_checked(path, validate_aggregate)
+
+
 # The original's per-panel CSVs (spec 3.5): file name -> (panel, columns, name of the x column). Ours add `runs`
 # (the counts are out of this many runs, not a hard-coded 1000) and `measured` (the original hard-coded the 64-bit
 # counts of the layers and batch panels to 0; every count here is measured). The sample-size CSV of the original

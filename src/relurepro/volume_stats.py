@@ -129,3 +129,10 @@ def validate_summary(df: pd.DataFrame, path: str | Path, rows: int | None = None
                  < 1e-9, error="the original's percentage = ours / runs"),
     ])
     schemas.check(df, schema, path, rows=rows)
+
+
+def read_summary(path: str | Path) -> pd.DataFrame:
+    """The statistics table (volume_mnist_stats.csv) as its rule wrote it, checked (`validate_summary`)."""
+    from relurepro import schemas
+
+    return schemas.read_checked(path, validate_summary)

@@ -204,3 +204,10 @@ def validate_aggregate(df: pd.DataFrame, path: str = "zeros_ratio.csv") -> None:
                  error="true_ratio = zeros / relu_calls"),
     ])
     schemas.check(df.reset_index(drop=True), schema, path)
+
+
+def read_aggregate(path: str | Path) -> pd.DataFrame:
+    """zeros_ratio.csv as rule zeros_ratio_table wrote it, checked (`validate_aggregate`)."""
+    from relurepro import schemas
+
+    return schemas.read_checked(path, validate_aggregate)
