@@ -1,15 +1,14 @@
 """Result tables of one group for one network (rule leaf_table): CSV per dataset in the original's layout, LaTeX
 with both dataset columns, and a figure page."""
 
-import pandas as pd
-
 from relurepro.pipeline import jobs
+from relurepro.leaf.aggregate import read_summary
 from relurepro.leaf.tables import group_rows, latex_rows
 from relurepro.plotting import table_page
 
 jobs.start(snakemake)
 w, p = snakemake.wildcards, snakemake.params
-summary = pd.read_csv(snakemake.input[0])
+summary = read_summary(snakemake.input[0])
 for ds, path in zip(p.datasets, snakemake.output.csvs):
     group_rows(summary, w.net, ds, w.group, p.seed).to_csv(path, index=False)
 table = latex_rows(summary, w.net, w.group, p.seed)

@@ -180,6 +180,34 @@ def read_params(path: str | Path) -> pd.DataFrame:
     return df
 
 
+def read_summary(path: str | Path) -> pd.DataFrame:
+    """summary.csv as rule leaf_collect wrote it, checked against `summary_schema`."""
+    from relurepro import schemas
+
+    return schemas.read(path, summary_schema())
+
+
+def read_epochs(path: str | Path) -> pd.DataFrame:
+    """epochs.csv as rule leaf_collect wrote it, checked against `stat_schema`."""
+    from relurepro import schemas
+
+    return schemas.read(path, stat_schema())
+
+
+def read_collected_params(path: str | Path) -> pd.DataFrame:
+    """params.csv as rule leaf_collect wrote it, checked against `params_schema`: header only when no run learned
+    a parameter (every activation a base one)."""
+    from relurepro import schemas
+
+    try:
+        df = pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path}: empty file") from None
+    if df.empty and list(df.columns) == [*PARAMS, *RECORD]:
+        return df
+    return schemas.read(path, params_schema())
+
+
 def collect(stat_paths: list, params_paths: list, epochs: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(epochs, summary, params) of rule leaf_collect from the runs' CSVs, each checked: epochs.csv has runs x
     epochs rows, summary.csv one row per run."""

@@ -103,3 +103,35 @@ def af_diff(dtype: torch.dtype, device: str = "cpu", n: int = 100_001) -> tuple[
         curves += [{"pair": name, "dtype": summary[-1]["dtype"], "x": float(a), "error": float(e)}
                    for a, e in zip(x[keep].cpu(), err[keep].cpu())]
     return pd.DataFrame(summary), pd.DataFrame(curves)
+
+
+def af_diff_schema():
+    """af_diff.csv (rule leaf_af_diff): per (device, dtype) grid one row for each pair of `af_diff_pairs`, squared
+    errors min <= max; float16 only on CUDA (relurepro.schemas)."""
+    import pandera.pandas as pa
+
+    pairs = list(af_diff_pairs())
+    error = pa.Column(float, pa.Check.ge(0), coerce=True)
+    return pa.DataFrameSchema({
+        "pair": pa.Column(str, pa.Check.isin(pairs)),
+        "dtype": pa.Column(str, pa.Check.isin(["float16", "float32", "float64"])),
+        "device": pa.Column(str, pa.Check.isin(["cpu", "cuda"])), "min": error, "max": error,
+    }, strict=True, ordered=True, unique=["pair", "dtype", "device"], checks=[
+        pa.Check(lambda d: d["min"] <= d["max"], error="min <= max"),
+        pa.Check(lambda d: (d["device"] == "cuda") | (d["dtype"] != "float16"), error="float16 only on CUDA"),
+        pa.Check(lambda d: d.groupby(["device", "dtype"])["pair"].transform("size") == len(pairs),
+                 error=f"all {len(pairs)} pairs in every (device, dtype) grid"),
+    ])
+
+
+def read_af_diff(path) -> pd.DataFrame:
+    """af_diff.csv checked against `af_diff_schema`: the CPU float32 and float64 grids, and CUDA's three or none
+    (the job adds them exactly when it has a GPU)."""
+    from relurepro import schemas
+
+    df = schemas.read(path, af_diff_schema())
+    grids = len(df) // len(af_diff_pairs())
+    if grids not in (2, 5) or not {("cpu", "float32"), ("cpu", "float64")} <= set(zip(df["device"], df["dtype"])):
+        raise ValueError(f"{path}: {grids} (device, dtype) grids, the job writes the CPU float32 and float64 ones "
+                         "and, with a GPU, CUDA's float16, float32 and float64")
+    return df
