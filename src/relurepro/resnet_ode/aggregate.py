@@ -135,6 +135,13 @@ def validate_summary(summary: pd.DataFrame, path, runs: int | None = None) -> No
     schemas.check(summary, schema, path, rows=runs)
 
 
+def read_summary(path, runs: int | None = None) -> pd.DataFrame:
+    """tiny_summary.csv as rule ro_tiny_collect wrote it, checked (`validate_summary`)."""
+    from relurepro import schemas
+
+    return schemas.read_checked(path, lambda df, p: validate_summary(df, p, runs))
+
+
 def summarize(runs: pd.DataFrame) -> pd.DataFrame:
     """Per run: 100 - best-epoch test accuracy (the original's metric, S5 'best'), the last epoch's, and whether
     the run diverged (a diverged run's best is over its finite epochs; with none it is 100 % error)."""

@@ -22,3 +22,20 @@ def reconstruction_rows(depths: list[int], x: torch.Tensor, method: str = "euler
             h = torch.relu(net.bn(net.conv(x)))
         rows.append({"depth": n, "method": method, "error": reconstruction_error(net.residuals, h, method)})
     return rows
+
+
+def reconstruction_schema():
+    """reconstruction.csv (rule ro_reconstruction, `reconstruction_rows`): one error per (depth, method)."""
+    import pandera.pandas as pa
+
+    return pa.DataFrameSchema({
+        "depth": pa.Column(int, pa.Check.ge(1)), "method": pa.Column(str, pa.Check.isin(["euler", "heun"])),
+        "error": pa.Column(float, pa.Check.ge(0), coerce=True),
+    }, strict=True, ordered=True, unique=["depth", "method"])
+
+
+def read_reconstruction(path, rows: int | None = None):
+    """reconstruction.csv checked against `reconstruction_schema` (a violation names the file and its lines)."""
+    from relurepro import schemas
+
+    return schemas.read(path, reconstruction_schema(), rows=rows)

@@ -33,3 +33,30 @@ def gradient_errors(base: TinyODENet, depth: int, method: str, x: torch.Tensor, 
                      "cosine": float(F.cosine_similarity(g_bp.flatten(), g_adj.flatten(), dim=0)),
                      "mse": float(((g_bp - g_adj) ** 2).mean())})
     return rows
+
+
+def gradient_errors_schema():
+    """gradient_errors.csv (rule ro_gradient_errors): one row per (depth, method, parameter tensor), then the base
+    weights, batch and seed the file shares."""
+    import pandera.pandas as pa
+
+    error = pa.Column(float, pa.Check.ge(0), coerce=True, nullable=True)  # NaN where backprop's gradient is 0
+    shared = ["base", "base_depth", "batch", "seed", "adjoint_variant"]
+    return pa.DataFrameSchema({
+        "depth": pa.Column(int, pa.Check.ge(1)), "method": pa.Column(str, pa.Check.isin(["euler", "heun"])),
+        "parameter": pa.Column(str), "relative": error,
+        "cosine": pa.Column(float, pa.Check.in_range(-1 - 1e-6, 1 + 1e-6), coerce=True, nullable=True),
+        "mse": error, "base": pa.Column(str, pa.Check.isin(["random", "checkpoint"])),
+        "base_depth": pa.Column(int, pa.Check.ge(1)), "batch": pa.Column(int, pa.Check.ge(1)),
+        "seed": pa.Column(int), "adjoint_variant": pa.Column(str, pa.Check.isin(["chained", "local"])),
+    }, strict=True, ordered=True, unique=["depth", "method", "parameter"], checks=[
+        pa.Check(lambda d: (d[shared].nunique() == 1).all(), error="one base, batch, seed and variant per file"),
+        pa.Check(lambda d: (d["mse"] == 0) <= (d["relative"] == 0), error="relative = 0 where mse = 0"),
+    ])
+
+
+def read_gradient_errors(path):
+    """gradient_errors.csv checked against `gradient_errors_schema` (a violation names the file and its lines)."""
+    from relurepro import schemas
+
+    return schemas.read(path, gradient_errors_schema())

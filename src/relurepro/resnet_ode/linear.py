@@ -54,3 +54,26 @@ def train_linear(d: int = 2, n: int = 100, seed: int = 6, lr: float = 100.0, max
 def roughness(a: torch.Tensor) -> float:
     """max_n ||A_{n+1} - A_n|| (Frobenius): O(1/N) when the weights are smooth in depth."""
     return float((a[1:] - a[:-1]).flatten(1).norm(dim=1).max())
+
+
+def summary_schema():
+    """linear/summary.csv (rule ro_linear): one row per depth N; `recorded` weight snapshots, the last at
+    stop_step."""
+    import pandera.pandas as pa
+
+    loss = pa.Column(float, pa.Check.ge(0), coerce=True, nullable=True)  # NaN where SGD diverged
+    return pa.DataFrameSchema({
+        "N": pa.Column(int, pa.Check.ge(1)), "lr": pa.Column(float, pa.Check.gt(0), coerce=True),
+        "loss_step0": loss, "final_loss": loss, "converged": pa.Column(bool),
+        "stop_step": pa.Column(int, pa.Check.ge(0)), "recorded": pa.Column(int, pa.Check.ge(1)),
+        "roughness": loss,
+    }, strict=True, ordered=True, unique=["N"], checks=[
+        pa.Check(lambda d: d["stop_step"] == d["recorded"] - 1, error="stop_step = recorded - 1"),
+    ])
+
+
+def read_summary(path, rows: int | None = None):
+    """linear/summary.csv checked against `summary_schema` (a violation names the file and its lines)."""
+    from relurepro import schemas
+
+    return schemas.read(path, summary_schema(), rows=rows)

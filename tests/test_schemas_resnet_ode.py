@@ -1,0 +1,56 @@
+"""resnet_ode's linear summary, reconstruction, gradient-error and tiny summary tables, as the claims and figures
+re-read them, follow their declared schemas: a valid file passes; a duplicated row, a mistyped value, an extra
+column, a header-only file or a broken cross-column rule fails naming the file."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from csv_corruptions import assert_rejected, corruptions
+from relurepro.resnet_ode import aggregate, experiments, gradient_errors, linear
+
+
+def linear_summary() -> pd.DataFrame:
+    return pd.DataFrame({"N": [25, 100], "lr": [25.0, 100.0], "loss_step0": 1.376, "final_loss": [1e-7, 1e-7],
+                         "converged": True, "stop_step": [300, 100], "recorded": [301, 101],
+                         "roughness": [0.5, 0.1]})
+
+
+def reconstruction() -> pd.DataFrame:
+    return pd.DataFrame({"depth": [4, 8, 16], "method": "euler", "error": [1e-3, 5e-4, 2.5e-4]})
+
+
+def gradient_table() -> pd.DataFrame:
+    return pd.DataFrame({"depth": [4, 4, 8], "method": ["euler", "heun", "euler"], "parameter": "conv.weight",
+                         "relative": [1e-3, 1e-5, 5e-4], "cosine": [0.99, 1.0, 0.995], "mse": [1e-6, 1e-8, 5e-7],
+                         "base": "random", "base_depth": 32, "batch": 64, "seed": 0, "adjoint_variant": "chained"})
+
+
+def tiny_summary() -> pd.DataFrame:
+    return pd.DataFrame({"depth": 4, "method": "euler", "grad": ["backprop", "adjoint"],
+                         "bn_recompute": ["none", "restore"], "seed": 1, "error_best": [10.0, 12.0],
+                         "error_last": [11.0, 12.5], "final_train_loss": [0.3, 0.4], "diverged": False, "epochs": 3})
+
+
+CASES = {  # reader, valid table, column to mistype, a table breaking a cross-column rule, its message
+    "linear": (linear.read_summary, linear_summary(), "N", linear_summary().assign(recorded=5), "recorded - 1"),
+    "reconstruction": (experiments.read_reconstruction, reconstruction(), "error",
+                       reconstruction().assign(method="rk4"), "isin"),
+    "gradient": (gradient_errors.read_gradient_errors, gradient_table(), "mse",
+                 gradient_table().assign(seed=[0, 1, 0]), "one base, batch, seed"),
+    "tiny": (aggregate.read_summary, tiny_summary(), "epochs", tiny_summary().assign(error_best=20.0),
+             "error_best <= error_last"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_tables_are_read_through_their_schema(tmp_path, name):
+    read, table, column, broken, message = CASES[name]
+    path = tmp_path / f"{name}.csv"
+    table.to_csv(path, index=False)
+    assert read(path).equals(pd.read_csv(path))
+    for case, bad in corruptions(path.read_text(), column).items():
+        assert_rejected(path, bad, read)
+    assert_rejected(path, broken.to_csv(index=False), read, message)
+    assert_rejected(path, "", read, "empty file")
