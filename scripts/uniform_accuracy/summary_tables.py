@@ -1,12 +1,11 @@
 """The summary tables per (d, m, metric) as CSV and LaTeX, and an overview figure (rule ua_summary_tables)."""
 
-import pandas as pd
-
 from relurepro.pipeline import jobs
 from relurepro.uniform_accuracy import aggregate, figures
+from relurepro.uniform_accuracy.cell import read_runs
 
 jobs.start(snakemake)
-means = aggregate.seed_means(pd.read_csv(snakemake.input.runs, dtype={"teacher": str}), snakemake.params.oracle)
+means = aggregate.seed_means(read_runs(snakemake.input.runs), snakemake.params.oracle)
 tables = {}
 outputs = iter(snakemake.output.tables)
 for d in snakemake.params.dims:

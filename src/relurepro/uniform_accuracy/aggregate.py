@@ -7,6 +7,8 @@ Each metric and each of max/avg picks its own best algorithm; the argmin algorit
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -103,6 +105,13 @@ def validate(table: pd.DataFrame, path: str = "aggregated CSV", rows: int | None
     if "teacher" in table.columns:  # '' in memory, empty (NaN) when read back; numbers when read without dtype
         table = table.assign(teacher=table["teacher"].fillna("").astype(str))
     schemas.check(table, schema, path, rows=rows)
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """aggregated.csv as rule ua_aggregate wrote it, checked (`validate`); the teacher column as text."""
+    from relurepro import schemas
+
+    return schemas.read_checked(path, validate, dtype={"teacher": str})
 
 
 def power_fit(m, error) -> tuple[float, float]:

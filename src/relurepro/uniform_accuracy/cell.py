@@ -137,3 +137,35 @@ def read_cell(path: str | Path, ua: dict | None = None) -> pd.DataFrame:
             raise ValueError(f"{path}: (teacher, seed, iteration) rows {sorted(found - job)[:5]} not in the job's "
                              f"part, {sorted(job - found)[:5]} missing")
     return table
+
+
+def read_runs(path: str | Path, rows: int | None = None) -> pd.DataFrame:
+    """runs.csv as rule ua_aggregate wrote it (every job's metrics), checked against `cell_schema`."""
+    try:
+        table = pd.read_csv(path, dtype={"teacher": str})
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path}: empty file") from None
+    return _checked(table, path, rows)
+
+
+def _checked(table: pd.DataFrame, path, rows: int | None) -> pd.DataFrame:
+    from relurepro import schemas
+
+    schemas.check(table, cell_schema(), path, rows=rows)
+    return table  # as read: checking coerces a copy
+
+
+def read_sine(path: str | Path, iterations: int | None = None) -> pd.DataFrame:
+    """The sine run's metrics.csv (rule ua_sine) checked against `cell_schema`: one student of the 1-d sine
+    experiment with no teacher, at iterations 1..n (n = `iterations` when given)."""
+    try:
+        table = pd.read_csv(path, dtype={"teacher": str})
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path}: empty file") from None
+    _checked(table, path, iterations)
+    if not ((table["d"] == 1) & (table["exp"] == "sine") & (table["teacher"] == "sine")).all() \
+            or table["seed"].nunique() != 1:
+        raise ValueError(f"{path}: rows of another run than one sine student (d 1, exp sine, one seed)")
+    if sorted(table["iteration"]) != list(range(1, len(table) + 1)):
+        raise ValueError(f"{path}: iterations {sorted(table['iteration'])}, not 1..{len(table)}")
+    return table
