@@ -7,7 +7,6 @@ from __future__ import annotations
 import itertools
 
 import pandas as pd
-import pytest
 
 from csv_corruptions import assert_rejected, corruptions
 from relurepro.uniform_accuracy import aggregate
