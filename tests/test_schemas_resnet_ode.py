@@ -33,6 +33,15 @@ def tiny_summary() -> pd.DataFrame:
                          "error_last": [11.0, 12.5], "final_train_loss": [0.3, 0.4], "diverged": False, "epochs": 3})
 
 
+def finetune(layout: str) -> pd.DataFrame:
+    t = pd.DataFrame({"dataset": "digits", "stage": ["before", "before", "after"],
+                      "model": ["tied N=4", "untied N=8", "untied N=8 + adjoint fine-tuning"],
+                      "bn_mode": ["eval (shared running statistics)", "batch statistics", "eval (running statistics)"],
+                      "top1": [90.0, 85.0, 93.5], "max_abs_output_gap_untie": 0.0, "epochs": 2, "lr": 0.01,
+                      "device": "cpu"})
+    return t[aggregate.FINETUNE_TINY] if layout == "tiny" else t.assign(dataset="cifar10")[aggregate.FINETUNE_RESNET]
+
+
 CASES = {  # reader, valid table, column to mistype, a table breaking a cross-column rule, its message
     "linear": (linear.read_summary, linear_summary(), "N", linear_summary().assign(recorded=5), "recorded - 1"),
     "reconstruction": (experiments.read_reconstruction, reconstruction(), "error",
@@ -41,6 +50,10 @@ CASES = {  # reader, valid table, column to mistype, a table breaking a cross-co
                  gradient_table().assign(seed=[0, 1, 0]), "one base, batch, seed"),
     "tiny": (aggregate.read_summary, tiny_summary(), "epochs", tiny_summary().assign(error_best=20.0),
              "error_best <= error_last"),
+    "finetune_tiny": (aggregate.read_finetune, finetune("tiny"), "top1",
+                      finetune("tiny").assign(stage="before"), "before and after"),
+    "finetune_resnet": (aggregate.read_finetune, finetune("resnet"), "epochs",
+                        finetune("resnet").assign(lr=[0.01, 0.01, 0.1]), "one dataset and recipe"),
 }
 
 

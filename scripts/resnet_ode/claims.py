@@ -16,7 +16,7 @@ rows = [*ro.linear_claims(linear.read_summary(i.linear), p.linear_n, reference),
         *ro.reconstruction_claims(experiments.read_reconstruction(i.reconstruction), reference),
         *ro.gradient_claims(gradient_errors.read_gradient_errors(i.gradient_errors), reference),
         *ro.depth_error_claims(aggregate.read_summary(i.tiny), p.scale, reference, p.metric, p.primary_bn),
-        *ro.finetune_claims(pd.concat(pd.read_csv(path) for path in i.finetune), reference)]
+        *ro.finetune_claims(pd.concat(aggregate.read_finetune(path) for path in i.finetune), reference)]
 if p.stand_ins:  # the small-scale stand-ins of Figures 3a and 3b
     rows += ro.failure_claims(pd.concat(aggregate.read_run(path) for path in i.failure), p.failure_depth,
                               p.primary_bn)

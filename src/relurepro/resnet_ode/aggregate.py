@@ -142,6 +142,46 @@ def read_summary(path, runs: int | None = None) -> pd.DataFrame:
     return schemas.read_checked(path, lambda df, p: validate_summary(df, p, runs))
 
 
+# A refine-by-untying table (Table 2): scripts/resnet_ode/finetune.py (the tiny net) writes FINETUNE_TINY,
+# cifar_finetune.py and imagenet_finetune.py FINETUNE_RESNET; rows before and after fine-tuning.
+FINETUNE_TINY = ["dataset", "stage", "model", "bn_mode", "top1", "max_abs_output_gap_untie", "epochs", "lr", "device"]
+FINETUNE_RESNET = ["stage", "model", "bn_mode", "dataset", "top1", "epochs", "lr", "device"]
+
+
+def finetune_schema(columns: list[str]):
+    """A finetune table.csv in either layout: one row per (stage, model, batch-norm mode), top-1 in percent, one
+    dataset and recipe per file, both stages present."""
+    import pandera.pandas as pa
+
+    layout = FINETUNE_TINY if columns == FINETUNE_TINY else FINETUNE_RESNET
+    shared = ["dataset", "epochs", "lr", "device"]
+    spec = {
+        "dataset": pa.Column(str, pa.Check.isin(["digits", "cifar10", "imagenet"])),
+        "stage": pa.Column(str, pa.Check.isin(["before", "after"])), "model": pa.Column(str),
+        "bn_mode": pa.Column(str, pa.Check.str_matches(r"^(eval \(.+\)|batch statistics)$")),
+        "top1": pa.Column(float, pa.Check.in_range(0, 100), coerce=True),
+        "max_abs_output_gap_untie": pa.Column(float, pa.Check.ge(0), coerce=True),
+        "epochs": pa.Column(int, pa.Check.ge(1)), "lr": pa.Column(float, pa.Check.gt(0), coerce=True),
+        "device": pa.Column(str),
+    }
+    return pa.DataFrameSchema({c: spec[c] for c in layout}, strict=True, ordered=True,
+                              unique=["stage", "model", "bn_mode"], checks=[
+        pa.Check(lambda d: (d[shared].nunique() == 1).all(), error="one dataset and recipe per table"),
+        pa.Check(lambda d: set(d["stage"]) == {"before", "after"}, error="rows before and after fine-tuning"),
+    ])
+
+
+def read_finetune(path) -> pd.DataFrame:
+    """A finetune table.csv checked against `finetune_schema` (the layout its header names)."""
+    from relurepro import schemas
+
+    try:
+        header = list(pd.read_csv(path, nrows=0).columns)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path}: empty file") from None
+    return schemas.read(path, finetune_schema(header))
+
+
 def summarize(runs: pd.DataFrame) -> pd.DataFrame:
     """Per run: 100 - best-epoch test accuracy (the original's metric, S5 'best'), the last epoch's, and whether
     the run diverged (a diverged run's best is over its finite epochs; with none it is 100 % error)."""
