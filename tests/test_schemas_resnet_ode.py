@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from csv_corruptions import assert_rejected, corruptions
-from relurepro.resnet_ode import aggregate, experiments, gradient_errors, linear
+from relurepro.resnet_ode import aggregate, experiments, gradient_errors, linear, peak_memory
 
 
 def linear_summary() -> pd.DataFrame:
@@ -42,6 +42,13 @@ def finetune(layout: str) -> pd.DataFrame:
     return t[aggregate.FINETUNE_TINY] if layout == "tiny" else t.assign(dataset="cifar10")[aggregate.FINETUNE_RESNET]
 
 
+def memory() -> pd.DataFrame:
+    return pd.DataFrame({"depth": [1, 1, 8, 8], "mode": ["backprop", "adjoint"] * 2, "method": "euler",
+                         "device": "cpu", "metric": "peak RSS (VmHWM)", "peak_mib": [1.0, 1.0, 8.0, 1.5],
+                         "baseline_mib": 300.0, "saved_for_backward_mib": [0.9, 0.1, 7.5, 0.1], "d": 500,
+                         "batch": 500, "hidden": 8})
+
+
 CASES = {  # reader, valid table, column to mistype, a table breaking a cross-column rule, its message
     "linear": (linear.read_summary, linear_summary(), "N", linear_summary().assign(recorded=5), "recorded - 1"),
     "reconstruction": (experiments.read_reconstruction, reconstruction(), "error",
@@ -50,6 +57,7 @@ CASES = {  # reader, valid table, column to mistype, a table breaking a cross-co
                  gradient_table().assign(seed=[0, 1, 0]), "one base, batch, seed"),
     "tiny": (aggregate.read_summary, tiny_summary(), "epochs", tiny_summary().assign(error_best=20.0),
              "error_best <= error_last"),
+    "memory": (peak_memory.read_memory, memory(), "depth", memory().assign(device="cuda"), "CUDA metric"),
     "finetune_tiny": (aggregate.read_finetune, finetune("tiny"), "top1",
                       finetune("tiny").assign(stage="before"), "before and after"),
     "finetune_resnet": (aggregate.read_finetune, finetune("resnet"), "epochs",

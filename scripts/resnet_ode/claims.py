@@ -5,14 +5,14 @@ import pandas as pd
 from relurepro import claims
 from relurepro.pipeline import jobs
 from relurepro.resnet_ode import claims as ro
-from relurepro.resnet_ode import aggregate, experiments, gradient_errors, linear
+from relurepro.resnet_ode import aggregate, experiments, gradient_errors, linear, peak_memory
 
 jobs.start(snakemake)
 i, p = snakemake.input, snakemake.params
 reference = pd.read_csv(i.reference)
 # The tables re-read through their schemas: a file changed since its rule wrote it stops the claims.
 rows = [*ro.linear_claims(linear.read_summary(i.linear), p.linear_n, reference),
-        *ro.memory_claims(pd.read_csv(i.memory), reference),
+        *ro.memory_claims(peak_memory.read_memory(i.memory), reference),
         *ro.reconstruction_claims(experiments.read_reconstruction(i.reconstruction), reference),
         *ro.gradient_claims(gradient_errors.read_gradient_errors(i.gradient_errors), reference),
         *ro.depth_error_claims(aggregate.read_summary(i.tiny), p.scale, reference, p.metric, p.primary_bn),

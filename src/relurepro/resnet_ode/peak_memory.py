@@ -107,5 +107,36 @@ def peak_rows(depths: list[int], d: int = 500, batch: int = 500, hidden: int = 8
             for n in depths for mode in RUNS if not (method == "heun" and n < 2)]
 
 
+
+def memory_schema():
+    """memory.csv (rule ro_memory, `peak_rows`): one row per (depth, mode), both modes at every depth, one set-up
+    per file, the metric its device's."""
+    import pandera.pandas as pa
+
+    size, mib = pa.Column(int, pa.Check.ge(1)), pa.Column(float, pa.Check.ge(0), coerce=True)
+    shared = ["method", "device", "metric", "d", "batch", "hidden"]
+    return pa.DataFrameSchema({
+        "depth": pa.Column(int, pa.Check.ge(1)), "mode": pa.Column(str, pa.Check.isin(list(RUNS))),
+        "method": pa.Column(str, pa.Check.isin(["euler", "heun"])),
+        "device": pa.Column(str, pa.Check.isin(["cpu", "cuda"])),
+        "metric": pa.Column(str, pa.Check.isin(["CUDA max_memory_allocated", "peak RSS (VmHWM)"])),
+        "peak_mib": pa.Column(float, coerce=True),  # above the baseline: may round below 0 for a tiny net
+        "baseline_mib": mib, "saved_for_backward_mib": mib, "d": size, "batch": size, "hidden": size,
+    }, strict=True, ordered=True, unique=["depth", "mode"], checks=[
+        pa.Check(lambda t: (t[shared].nunique() == 1).all(), error="one method, device and net per file"),
+        pa.Check(lambda t: (t["device"] == "cuda") == (t["metric"] == "CUDA max_memory_allocated"),
+                 error="the CUDA metric exactly on CUDA"),
+        pa.Check(lambda t: t.groupby("depth")["mode"].transform("nunique") == len(RUNS),
+                 error="every mode at every depth"),
+    ])
+
+
+def read_memory(path, rows: int | None = None):
+    """memory.csv checked against `memory_schema` (a violation names the file and its lines)."""
+    from relurepro import schemas
+
+    return schemas.read(path, memory_schema(), rows=rows)
+
+
 if __name__ == "__main__":
     print(json.dumps(measure(**json.loads(sys.argv[1]))))
