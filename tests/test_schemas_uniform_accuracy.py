@@ -11,6 +11,7 @@ import pandas as pd
 from csv_corruptions import assert_rejected, corruptions
 from relurepro.uniform_accuracy import aggregate
 from relurepro.uniform_accuracy.cell import read_runs, read_sine
+from relurepro.uniform_accuracy.illustration import read_windows
 
 
 def runs(exp: str = "adam", teachers=("0", "1"), seeds=(0, 1), iterations=(1, 2), d: int = 1) -> pd.DataFrame:
@@ -57,3 +58,15 @@ def test_aggregated_csv_is_re_read_through_its_schema(tmp_path):
     assert_rejected(path, table.assign(teacher="0").to_csv(index=False), aggregate.read_table,
                     "a teacher exactly for reduction max")
     assert_rejected(path, "", aggregate.read_table, "empty file")
+
+
+def test_illustration_windows_schema(tmp_path):
+    windows = pd.DataFrame({"window": [1, 2], "x": [0.3, -0.6], "error": [0.02, 0.015], "lo": [0.25, -0.65],
+                            "hi": [0.35, -0.55], "interior_linf": 0.02, "global_linf": 0.03, "l2": 0.005})
+    path = tmp_path / "illustration_windows.csv"
+    windows.to_csv(path, index=False)
+    assert read_windows(path).equals(pd.read_csv(path))
+    for case, bad in corruptions(path.read_text(), "error").items():
+        assert_rejected(path, bad, read_windows)
+    assert_rejected(path, windows.assign(error=0.05).to_csv(index=False), read_windows, "interior_linf")
+    assert_rejected(path, windows.assign(lo=0.4).to_csv(index=False), read_windows, "lo < x < hi")

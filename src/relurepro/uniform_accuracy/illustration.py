@@ -43,3 +43,30 @@ def zoom_windows(x: np.ndarray, model: np.ndarray, target: np.ndarray, samples_x
     table = pd.DataFrame(rows, columns=WINDOW_COLUMNS[:5])
     return table.assign(interior_linf=float(err[interior].max()), global_linf=float(err.max()),
                         l2=float(np.sqrt(np.mean(err ** 2))))
+
+
+def windows_schema():
+    """illustration_windows.csv (rule ua_illustration, `zoom_windows`): windows 1..n around their centre x, each
+    error at most the interior L-infinity, which is at most the global one; the run's errors on every row."""
+    import pandera.pandas as pa
+
+    error = pa.Column(float, pa.Check.ge(0), coerce=True)
+    run = ["interior_linf", "global_linf", "l2"]
+    return pa.DataFrameSchema({
+        "window": pa.Column(int, pa.Check.ge(1)), "x": pa.Column(float, coerce=True), "error": error,
+        "lo": pa.Column(float, coerce=True), "hi": pa.Column(float, coerce=True), "interior_linf": error,
+        "global_linf": error, "l2": error,
+    }, strict=True, ordered=True, unique=["window"], checks=[
+        pa.Check(lambda t: t["window"] == pd.Series(range(1, len(t) + 1), index=t.index), error="windows 1..n"),
+        pa.Check(lambda t: (t["lo"] < t["x"]) & (t["x"] < t["hi"]), error="lo < x < hi"),
+        pa.Check(lambda t: (t["error"] <= t["interior_linf"]) & (t["interior_linf"] <= t["global_linf"])
+                 & (t["l2"] <= t["global_linf"]), error="error <= interior_linf <= global_linf, l2 <= global_linf"),
+        pa.Check(lambda t: (t[run].nunique() == 1).all(), error="one run's errors on every row"),
+    ])
+
+
+def read_windows(path) -> pd.DataFrame:
+    """illustration_windows.csv checked against `windows_schema` (a violation names the file and its lines)."""
+    from relurepro import schemas
+
+    return schemas.read(path, windows_schema())
