@@ -4,9 +4,10 @@ Equal work in one process: K students (teacher x seed) of one cell, S Adam steps
 - baseline: one plain nn.Sequential + torch.optim.Adam per student, minibatches sliced from tensors (already
   faster than the original's per-sample DataLoader);
 - ours: `train_students`, all K students stacked in one program (batched matmuls, one Adam).
-Prints both times and their ratio, then the paper-scale cost (spec 5.1) both ways: Adam steps counted exactly
-from config/scales/paper.yaml, times derived from this run's per-step costs, and a GPU estimate derived from the
-spec's measured H100 step costs (launch-bound 1.6 ms per step, 41 TFLOP/s FP64): a derivation, not a measurement.
+Prints both times and their ratio, then the paper-scale cost (uniform_accuracy §5.1) both ways: Adam steps
+counted exactly from config/scales/paper.yaml, times derived from this run's per-step costs, and a GPU estimate
+derived from the H100 step costs measured in uniform_accuracy §5.1.4 (launch-bound 1.6 ms per step, 41 TFLOP/s
+FP64): a derivation, not a measurement.
 
     python bench/bench_uniform.py [--students 16] [--steps 300] [--width 32] [--m 1000] [--threads 1]
 """
@@ -25,7 +26,7 @@ from relurepro.uniform_accuracy.stacked import linear_stack, seeded_students
 from relurepro.uniform_accuracy.teachers import build_teacher, load_teachers, save_teachers
 from relurepro.uniform_accuracy.train import Experiment, draw_samples, train_students
 
-H100_LAUNCH_S, H100_FP64 = 1.6e-3, 41e12  # spec 5.1.4, measured on an H100 by a reduced re-implementation
+H100_LAUNCH_S, H100_FP64 = 1.6e-3, 41e12  # uniform_accuracy §5.1.4, measured on an H100 by a reduced re-implementation
 
 
 def sequential(layers, dtype) -> torch.nn.Sequential:

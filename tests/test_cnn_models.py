@@ -44,7 +44,7 @@ def test_resnet18_cifar_with_the_maxpool_stem():
     assert not any(isinstance(m, nn.BatchNorm2d) for m in net.modules())
     assert all(m.bias is None for m in net.modules() if isinstance(m, nn.Conv2d))
     x = torch.randn(2, 3, 32, 32)
-    assert net.stem(x).shape == (2, 64, 16, 16)  # S12: 32x32 -> 16x16 after the stem
+    assert net.stem(x).shape == (2, 64, 16, 16)  # relu_prime S12: 32x32 -> 16x16 after the stem
     assert resnet18_cifar(maxpool_stem=False).stem(x).shape == (2, 64, 32, 32)
     assert net(x).shape == (2, 10)
     # Downsampling by 1x1 conv + norm at each widening stage.
@@ -71,7 +71,7 @@ def test_resnet_width_multiplier_and_activation_factory():
 def test_resnet50_imagenet_shape_and_size():
     net = resnet50_imagenet()
     assert n_params(net) == 25_557_032  # torchvision's resnet50
-    assert net.fc.out_features == 1000  # S16: the original kept 10 classes
+    assert net.fc.out_features == 1000  # relu_prime S16: the original kept 10 classes
     assert net.conv1.kernel_size == (7, 7) and net.conv1.stride == (2, 2)
     assert [len(s) for s in (net.layer1, net.layer2, net.layer3, net.layer4)] == [3, 4, 6, 3]
     small = resnet50_imagenet(num_classes=5, width_mult=0.125)

@@ -1,4 +1,4 @@
-"""LeakyNet (spec 2.7) and the weight-correlation / symmetry diagnostics (spec 2.9, 2.11)."""
+"""LeakyNet (§2.7) and the weight-correlation / symmetry diagnostics (§2.9, §2.11)."""
 
 import math
 
@@ -15,7 +15,7 @@ ALPHA = 0.01
 
 @pytest.fixture
 def no_onednn():
-    """oneDNN convolutions are not guaranteed channel-symmetric (spec 5.2); the exact-equality checks turn it off."""
+    """oneDNN convolutions are not guaranteed channel-symmetric (§5.2); the exact-equality checks turn it off."""
     before = torch.backends.mkldnn.enabled
     torch.backends.mkldnn.enabled = False
     yield

@@ -1,4 +1,4 @@
-"""The relu_prime introduction experiment (spec 3.1, 3.2): lr, the 0-vs-0 control, 64-bit identity and the
+"""The relu_prime introduction experiment (§3.1, §3.2): lr, the 0-vs-0 control, 64-bit identity and the
 timing of the 1-vs-0 divergence relative to the first exact zero."""
 
 import pytest
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 def test_lr_from_numpy_seed():
     assert intro_lr(12345) == pytest.approx(0.011859232, abs=1e-9)
-    assert intro_lr(1234) == pytest.approx(0.010383039, abs=1e-9)  # the ReLU6 variant (spec 3.4)
+    assert intro_lr(1234) == pytest.approx(0.010383039, abs=1e-9)  # the ReLU6 variant (relu_prime §3.4)
 
 
 def test_repeated_passes_walk_the_data_in_order(mnist5k):

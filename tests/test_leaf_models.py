@@ -8,8 +8,8 @@ from relurepro.leaf.activations import (AHAF, BASE_ACTIVATIONS, LEAF, AHAFFuncti
                                         leaf_autograd, make_leaf_activation, split_parameters)
 from relurepro.leaf.networks import KerasNet, LeNet5, build_net
 
-# float32 linspace as in spec 3.13: its middle point is -7.1e-7, not 0, where u*sigmoid(65536u) misses ReLU by
-# 1.21e-13 squared (the spec's "1.2e-13", rounded); hence the bound 1.25e-13.
+# float32 linspace as in §3.13: its middle point is -7.1e-7, not 0, where u*sigmoid(65536u) misses ReLU by
+# 1.21e-13 squared (§2.2's "1.2e-13", rounded); hence the bound 1.25e-13.
 AS_BASE = [(AHAF, "ReLU"), (AHAF, "SiLU"), (LEAF, "ReLU"), (LEAF, "SiLU"), (LEAF, "Tanh"), (LEAF, "Sigmoid")]
 BOUND = {"ReLU": 1.25e-13, "SiLU": 1e-12, "Tanh": 1.25e-13, "Sigmoid": 1e-12}
 

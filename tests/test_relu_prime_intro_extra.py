@@ -36,7 +36,7 @@ def mnist5k():
     return load_dataset("mnist5k", "all")
 
 
-# --- spec 3.3: bifurcation zone ---------------------------------------------------------------------------------
+# --- §3.3: bifurcation zone ---------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def early_hit(mnist5k):
@@ -90,7 +90,7 @@ def test_zone_without_exact_zero_is_labelled(mnist5k):
     assert not zone["exact_zero"].any()
 
 
-# --- spec 3.4: ReLU6 ---------------------------------------------------------------------------------------------
+# --- §3.4: ReLU6 ---------------------------------------------------------------------------------------------
 
 def test_relu6_nets_have_the_originals_kinks():
     net1, net2, net3 = intro_nets("relu6", 784, (32, 16), torch_seed=13)
@@ -129,7 +129,7 @@ def test_relu6_trace_columns_and_control(mnist5k, bits):
         assert first_divergence_iteration(trace) is None
 
 
-# --- spec 3.28: zero counting ------------------------------------------------------------------------------------
+# --- §3.28: zero counting ------------------------------------------------------------------------------------
 
 def test_zero_counting_mlp_shape():
     net = zeros_ratio.zero_counting_mlp(3, 8)
@@ -222,7 +222,7 @@ def test_jobs_group_cells_per_precision_or_not():
         zeros_ratio_jobs.jobs({**cfg, "bits": [16, 64]})
 
 
-# --- spec 3.29: ImageNet -----------------------------------------------------------------------------------------
+# --- §3.29: ImageNet -----------------------------------------------------------------------------------------
 
 def test_topk_correct():
     from relurepro.imagenet import topk_correct
@@ -302,7 +302,7 @@ def _bad_csv(path):
     return path
 
 
-# --- spec 3.30: stored tuned learning rates -----------------------------------------------------------------------
+# --- §3.30: stored tuned learning rates -----------------------------------------------------------------------
 
 def test_best_lr_reference_holds_the_specs_values():
     ref = load_best_lr(REPO / "config" / "reference" / "relu_prime_best_lr.csv")

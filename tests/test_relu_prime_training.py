@@ -84,7 +84,7 @@ def paper_experiments():
 
 def test_paper_grids_have_the_spec_run_counts():
     runs = {name: sum(len(j.runs()) for j in experiment_jobs(exp)) for name, exp in paper_experiments().items()}
-    # spec 5.1 / 4.6: VGG11 SGD 15 alpha x 2 BN x 10; Adam 146; ResNet18 220; SVHN 95; MNIST 38 alpha x 2 BN x 10;
+    # §5.1 / §4.6: VGG11 SGD 15 alpha x 2 BN x 10; Adam 146; ResNet18 220; SVHN 95; MNIST 38 alpha x 2 BN x 10;
     # dropout 3 alpha x 10 p x 10.
     assert runs == {"cifar_vgg11_sgd": 300, "cifar_vgg11_adam": 146, "cifar_resnet18_sgd": 220,
                     "svhn_vgg11_adam": 95, "mnist_sgd": 760, "mnist_dropout": 300}

@@ -49,6 +49,14 @@ def memory() -> pd.DataFrame:
                          "batch": 500, "hidden": 8})
 
 
+def imagenet_run() -> pd.DataFrame:
+    from test_schemas_relu_prime import imagenet_run as relu_prime_run
+
+    t = relu_prime_run(0.0, 0, diverge=True)  # scripts/resnet_ode/imagenet_run.py: the epochs, run, device, cfg_*
+    cfg = [c for c in t.columns if c.startswith("cfg_")]
+    return pd.concat([t[list(t.columns[:11])].assign(run="tied", device="cuda"), t[cfg].assign(cfg_seed=0)], axis=1)
+
+
 CASES = {  # reader, valid table, column to mistype, a table breaking a cross-column rule, its message
     "linear": (linear.read_summary, linear_summary(), "N", linear_summary().assign(recorded=5), "recorded - 1"),
     "reconstruction": (experiments.read_reconstruction, reconstruction(), "error",
@@ -58,6 +66,8 @@ CASES = {  # reader, valid table, column to mistype, a table breaking a cross-co
     "tiny": (aggregate.read_summary, tiny_summary(), "epochs", tiny_summary().assign(error_best=20.0),
              "error_best <= error_last"),
     "memory": (peak_memory.read_memory, memory(), "depth", memory().assign(device="cuda"), "CUDA metric"),
+    "imagenet": (aggregate.read_imagenet_run, imagenet_run(), "val_top5",
+                 imagenet_run().assign(diverged=False), "NaN loss exactly in diverged rows"),
     "finetune_tiny": (aggregate.read_finetune, finetune("tiny"), "top1",
                       finetune("tiny").assign(stage="before"), "before and after"),
     "finetune_resnet": (aggregate.read_finetune, finetune("resnet"), "epochs",

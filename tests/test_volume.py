@@ -184,7 +184,7 @@ def test_grid_and_aggregation_semantics(tmp_path):
     layers = table[table.panel == "layers"].set_index(["x", "bits"])
     assert layers.loc[(1, 32), "runs"] == 2 and layers.loc[(1, 32), "percent"] == 50.0
     assert layers.loc[(1, 16), "runs"] == 4 and layers.loc[(2, 16), "bifurcated"] == 4
-    # Panel normalisation (S8): divided by the panel's maximum; measured 64-bit zeros drawn at 0.5 (S6).
+    # Panel normalisation (relu_prime S8): divided by the panel's maximum; measured 64-bit zeros drawn at 0.5 (S6).
     assert layers.loc[(2, 16), "percent_panel"] == 100.0 and layers.loc[(2, 32), "percent_panel"] == 25.0
     assert (table[table.bits == 64]["percent"] == 0).all() and (table[table.bits == 64]["display"] == 0.5).all()
     plain = volume_mnist.aggregate(VOL, csvs)

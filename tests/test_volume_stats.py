@@ -40,7 +40,7 @@ def test_summary_reports_correct_and_original_percentages():
     table = summarize(pd.DataFrame(rows, columns=BATCH_COLUMNS)).iloc[0]
     assert table["pct_runs_affected"] == 25.0
     assert table["pct_minibatches_affected"] == 5.0  # 2 of 40
-    assert table["pct_minibatches_affected_original"] == 5.0 / 4  # divided by the runs again (S9)
+    assert table["pct_minibatches_affected_original"] == 5.0 / 4  # divided by the runs again (relu_prime S9)
     assert table["rel_diff_min"] == pytest.approx(0.1) and table["rel_diff_max"] == pytest.approx(0.2)
 
 

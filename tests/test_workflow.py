@@ -117,7 +117,7 @@ def test_paper_dry_run_lists_every_leaf_run(workdir):
     proc = snakemake(workdir, "-n", "figures/leaf/all", "--config", "scale=paper", "device=cuda")
     runs = set(re.findall(r"results/leaf/train/net~(\w+)/ds~([\w-]+)/af~(\w+)/type~(\w+)/opt~(\w+)/dspt~(\d)"
                           r"/p24sl~(\d)/seed~(\d+)/stat.csv", proc.stdout))
-    # The 148 README runs and the 36 the original figures need besides (spec 3.0).
+    # The 148 README runs and the 36 the original figures need besides (leaf §3.0).
     assert len(runs) == 184 and job_counts(proc.stdout)["leaf_train"] == 184
     assert sum(r[5] == "1" for r in runs) == 56  # DSPT runs (about twice the compute)
     assert {r[7] for r in runs} == {"42", "100", "128", "1999", "7823"}

@@ -209,7 +209,7 @@ rule leaf_not_computed:
 
 
 rule leaf_claims:
-    """The paper's claims checked on this run (orderings, spec 1 and 5.2)."""
+    """The paper's claims checked on this run (orderings, §1 and §5.2)."""
     input:
         summary="results/leaf/summary.csv",
         params="results/leaf/params.csv",

@@ -108,7 +108,7 @@ STATS_CSVS = [
 
 
 rule volume_stats_runs:
-    """Norm-diff runs (spec 3.6): every batch of one pass, first-layer gradient norms of ReLU'(0)=0 vs =1
+    """Norm-diff runs (§3.6): every batch of one pass, first-layer gradient norms of ReLU'(0)=0 vs =1
     (or the 0-vs-0 control) on the no_first_relu MLP, N=256, L=3, batch 256."""
     input:
         lambda w: dataset_ready(w.dataset),

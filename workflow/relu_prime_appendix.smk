@@ -1,5 +1,5 @@
-"""relu_prime appendix items: exact zeros per ReLU call (zeros_ratio, spec 3.28), ImageNet ResNet50
-(imagenet_resnet50, spec 3.29, paper scale only) and the original's tuned learning rates (best_lr, spec 3.30).
+"""relu_prime appendix items: exact zeros per ReLU call (zeros_ratio, §3.28), ImageNet ResNet50
+(imagenet_resnet50, §3.29, paper scale only) and the original's tuned learning rates (best_lr, §3.30).
 """
 
 from relurepro import zeros_ratio_jobs

@@ -1,4 +1,4 @@
-"""relu_prime introduction experiment: weight differences and minimal activation (spec 3.1, 3.2)."""
+"""relu_prime introduction experiment: weight differences and minimal activation (§3.1, §3.2)."""
 
 INTRO = SC["relu_prime"]["intro"]
 INTRO_TRACE = "results/relu_prime/intro/{dataset}-{split}-{samples}/bits~{bits}/iterations~{iterations}/trace.csv"

@@ -1,4 +1,4 @@
-"""relu_prime introduction, continued: the bifurcation zone (spec 3.3) and the ReLU6 variant (spec 3.4)."""
+"""relu_prime introduction, continued: the bifurcation zone (§3.3) and the ReLU6 variant (§3.4)."""
 
 ZONE = SC["relu_prime"]["intro_bifurcation_zone"]
 ZONE_GRID = "results/relu_prime/intro_zone/{dataset}-{split}-{samples}/max_iterations~{iterations}/zone.csv"

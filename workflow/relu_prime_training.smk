@@ -1,5 +1,5 @@
 """relu_prime training figures: last-epoch test accuracy boxes and train-loss curves by ReLU'(0) for VGG11,
-ResNet18 and the MNIST MLP (spec 3.14-3.27); faithful float32 and, at CPU scales, the labelled stress tier.
+ResNet18 and the MNIST MLP (§3.14-3.27); faithful float32 and, at CPU scales, the labelled stress tier.
 """
 
 from relurepro import relu_prime_figures, relu_prime_runs
@@ -78,7 +78,7 @@ rule relu_prime_train_table:
 
 
 rule relu_prime_test_box:
-    """Test box (spec 3 styles): last-epoch test accuracy by ReLU'(0), hue batch norm (mnist_dropout: by
+    """Test box (§3 styles): last-epoch test accuracy by ReLU'(0), hue batch norm (mnist_dropout: by
     dropout, hue ReLU'(0)); one panel per tier with its exact-zero count; diverged runs counted.
     """
     input:
@@ -101,7 +101,7 @@ rule relu_prime_test_box:
 
 
 rule relu_prime_train_curve:
-    """Train curve (spec 3 styles): train loss by epoch, mean +- 1 sd over runs, one line per ReLU'(0), for
+    """Train curve (§3 styles): train loss by epoch, mean +- 1 sd over runs, one line per ReLU'(0), for
     one batch-norm setting; one panel per tier with its exact-zero count."""
     input:
         lambda w: TRAIN_FIGURE_TABLE[w.figure],

@@ -1,5 +1,5 @@
 """relu_prime vol_* figures: first-bifurcation CDFs at initialisation for VGG11, ResNet18 and the MNIST MLP
-(spec 3.7-3.13)."""
+(§3.7-3.13)."""
 
 from relurepro import vol_cdf
 

@@ -243,7 +243,7 @@ rule ua_illustration:
 
 
 rule ua_claims:
-    """The paper's claims C1-C5 checked on this run (spec 5.1.6 at paper scale, 5.2.4 otherwise)."""
+    """The paper's claims C1-C5 checked on this run (§5.1.6 at paper scale, §5.2.4 otherwise)."""
     input:
         table="results/uniform_accuracy/aggregated.csv",
         windows="results/uniform_accuracy/illustration_windows.csv",

@@ -1,4 +1,4 @@
-"""One intro run (rules intro_trace, intro_relu6_trace): the three-net weight-difference trace of spec 3.1/3.2
+"""One intro run (rules intro_trace, intro_relu6_trace): the three-net weight-difference trace of §3.1/§3.2
 (relu) or 3.4 (relu6) at one precision, with the original set-up's widths and seeds (relurepro.intro.SETUPS)."""
 
 import logging
@@ -18,7 +18,7 @@ def progress(it, row):
         logging.info("iteration %d: %s", it, row)
 
 
-# CPU as in the original (spec 3.1); the exact-zero iteration depends on the BLAS kernels and thread count.
+# CPU as in the original (§3.1); the exact-zero iteration depends on the BLAS kernels and thread count.
 trace = weight_diff_trace(data, int(w.bits), int(w.iterations), activation=activation, device="cpu",
                           progress=progress)
 for key in ("activation", "lr", "numpy_seed", "torch_seed"):

@@ -1,9 +1,10 @@
 """The ImageNet training loop two papers share (paper scale only): relu_prime's ResNet50 with ReLU'(0) = alpha
-(relu_prime spec 3.29, protocol P4) and resnet_ode's ResNet runs and fine-tuning (relurepro.resnet_ode.resnet_runs).
+(relu_prime §3.29, protocol P4) and resnet_ode's ResNet runs and fine-tuning (relurepro.resnet_ode.resnet_runs).
 
-P4 (the original ``train_imagenet.py``, from the PyTorch ImageNet example): SGD lr 0.1, momentum 0.9, weight decay
-1e-4, lr x 0.1 every 30 epochs, 90 epochs, batch 256; train RandomResizedCrop(224) + horizontal flip, validation
-Resize(256) + CenterCrop(224); ImageNet mean/std normalisation; 1000 classes (the original kept 10, S16).
+relu_prime P4 (the original ``train_imagenet.py``, from the PyTorch ImageNet example): SGD lr 0.1, momentum 0.9,
+weight decay 1e-4, lr x 0.1 every 30 epochs, 90 epochs, batch 256; train RandomResizedCrop(224) + horizontal
+flip, validation Resize(256) + CenterCrop(224); ImageNet mean/std normalisation; 1000 classes (the original kept
+10, relu_prime S16).
 
 ImageNet (~1.3M JPEGs, ~140 GB) does not fit in memory and every image is decoded and randomly cropped anew each
 epoch, so unlike the rest of the pipeline (tensor-resident batches, relurepro.data) this loop reads through a
@@ -38,7 +39,7 @@ COLUMNS = ("epoch", "lr", "train_loss", "train_top1", "val_loss", "val_top1", "v
 
 @dataclass(frozen=True)
 class ImageNetConfig:
-    """P4 by default; crop/resize/workers are knobs for tests and small machines."""
+    """relu_prime P4 by default; crop/resize/workers are knobs for tests and small machines."""
 
     epochs: int = 90
     batch_size: int = 256
@@ -65,7 +66,7 @@ def require_imagenet(folder: str | Path | None, n_classes: int = 1000) -> dict:
 
 
 def transforms(crop: int = 224, resize: int = 256):
-    """(train, val) torchvision transforms of P4."""
+    """(train, val) torchvision transforms of relu_prime P4."""
     from torchvision import transforms as T
 
     norm = T.Normalize(MEAN, STD)
@@ -132,7 +133,7 @@ def evaluate(model: nn.Module, loader, device) -> tuple[float, float, float]:
 def train_imagenet(model: nn.Module, folder: str | Path, cfg: ImageNetConfig, *, checkpoint: str | Path | None = None,
                    relu_types: tuple[type[nn.Module], ...] = (), progress: bool = True,
                    on_epoch=None) -> list[dict]:
-    """Train `model` with P4 and return one row per epoch (COLUMNS). Exact zeros are counted in the inputs of
+    """Train `model` with relu_prime P4 and return one row per epoch (COLUMNS). Exact zeros are counted in the inputs of
     modules of `relu_types`. A non-finite loss marks the run diverged (remaining epochs get NaN rows)."""
     device = torch.device(cfg.device)
     model.to(device)

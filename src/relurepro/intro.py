@@ -1,4 +1,4 @@
-"""The introduction experiment of relu_prime (spec 3.1-3.4).
+"""The introduction experiment of relu_prime (§3.1-3.4).
 
 Three MLPs start from the same weights: net1 with derivative 1 at the kink (``ReLUAlpha(1)``, set mode), net2
 and net3 with the native activation (derivative 0 there). All three take plain SGD steps on the same unshuffled
@@ -7,10 +7,10 @@ the parameters of net1 and net3 to net2 ("1 vs 0", "0 vs 0") and the smallest |p
 layer. Distances recorded at iteration t therefore reflect the steps 0..t-1: a gradient difference caused by an
 exact zero at iteration k first shows as difference12 > 0 at iteration k+1.
 
-Two set-ups (``SETUPS``): ``relu`` (784-2000-128-10, spec 3.1/3.2) and ``relu6`` (784-4000-256-10, spec 3.4:
-net1 has ``ReLU6AlphaBeta(1, 0)`` on layer 1 and ``(1, 1)`` on layer 2, net2/net3 native ReLU6; the trace also
-follows the kink at 6). :func:`bifurcation_zone` is spec 3.3: the |pre-activation| that hit exactly 0, on a
-2-D slice of first-layer weights around the point where it did.
+Two set-ups (``SETUPS``): ``relu`` (784-2000-128-10, relu_prime §3.1/§3.2) and ``relu6`` (784-4000-256-10,
+relu_prime §3.4: net1 has ``ReLU6AlphaBeta(1, 0)`` on layer 1 and ``(1, 1)`` on layer 2, net2/net3 native ReLU6;
+the trace also follows the kink at 6). :func:`bifurcation_zone` is relu_prime §3.3: the |pre-activation| that hit
+exactly 0, on a 2-D slice of first-layer weights around the point where it did.
 """
 
 from __future__ import annotations
@@ -183,7 +183,7 @@ def first_divergence_iteration(trace: pd.DataFrame) -> int | None:
 
 
 
-# --- spec 3.3: the bifurcation zone ----------------------------------------------------------------------------
+# --- relu_prime §3.3: the bifurcation zone ----------------------------------------------------------------------------
 
 @dataclass
 class ZeroHit:

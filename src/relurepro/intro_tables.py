@@ -1,6 +1,6 @@
 """The CSVs of relu_prime's introduction experiments and their declared schemas (relurepro.schemas): a weight
-difference trace (spec 3.1/3.2, ReLU6 3.4; scripts/relu_prime/intro_trace.py) and the bifurcation-zone grid (spec
-3.3; scripts/relu_prime/intro_bifurcation_zone.py). A violation names the file and its lines.
+difference trace (relu_prime §3.1/§3.2, ReLU6 §3.4; scripts/relu_prime/intro_trace.py) and the bifurcation-zone grid
+(relu_prime §3.3; scripts/relu_prime/intro_bifurcation_zone.py). A violation names the file and its lines.
 
 Pandas only (no torch), so the figure notebooks read their CSVs through it; pandera is imported when a table is
 checked."""

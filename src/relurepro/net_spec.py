@@ -22,7 +22,7 @@ class NetSpec:
     net: str
     batch_norm: bool
     width_mult: float = 1.0
-    maxpool_stem: bool = True  # ResNet18 only (S12)
+    maxpool_stem: bool = True  # ResNet18 only (relu_prime S12)
     mlp_variant: str = "no_first_relu"  # MLP only
     mlp_layers: int = 3
     mlp_neurons: int = 256

@@ -1,4 +1,4 @@
-"""relu_prime's claims (spec §1) checked on the aggregated tables of one run of the pipeline."""
+"""relu_prime's claims (§1) checked on the aggregated tables of one run of the pipeline."""
 
 from __future__ import annotations
 
@@ -142,6 +142,6 @@ def training_claims(accuracy: pd.DataFrame) -> list[dict]:
             zeros, widest = int(g.exact_zeros.sum()), max(spread.values())
             rows.append(claim("faithful fp32: no exact zeros, so no alpha effect", fig,
                               f"{zeros} exact zeros; accuracy spread over alpha {widest:.3g}",
-                              "no alpha effect at CPU scale (spec 5.3.5)", "zeros == 0 implies spread == 0",
+                              "no alpha effect at CPU scale (§5.3.5)", "zeros == 0 implies spread == 0",
                               zeros > 0 or widest == 0))
     return rows

@@ -1,4 +1,4 @@
-"""relu_prime training figures (spec 3, "common plot styles"): the test box and the train curve.
+"""relu_prime training figures (§3, "common plot styles"): the test box and the train curve.
 
 Both read an aggregated training table (relu_prime_runs.COLUMNS) and draw one panel per tier present
 (faithful float32 / stress k=...), each titled with its tier and its exact-zero count, so a figure always
@@ -19,7 +19,7 @@ ORIGINAL_COLUMNS = ["run_id", "epoch", "train_loss", "train_accuracy", "test_los
                     "batch_norm"]
 BN_COLORS = {False: "#4C72B0", True: "#DD8452"}  # seaborn "deep", the original's default hue colours
 
-# id -> how to draw it (spec 3.14-3.27). `ylim` is the original's fixed y range, used when the scale asks for
+# id -> how to draw it (§3.14-3.27). `ylim` is the original's fixed y range, used when the scale asks for
 # it (paper); `alphas` the curves the original drew (those present are drawn; all when fewer than 2 are).
 FIGURES = {
     "cifar_vgg11_sgd_test": dict(kind="test_box", experiment="cifar_vgg11_sgd", ylim=(0.86, 0.93)),

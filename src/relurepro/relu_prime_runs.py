@@ -26,7 +26,7 @@ import pandas as pd
 
 ROOT = "results/relu_prime/train"
 NETS = ("vgg11", "resnet18")  # plus mlp<W>x<L>: L hidden layers of width W
-PREPS = ("cifar10", "svhn", "mnist")  # spec 2.3 preprocessing of the named official set
+PREPS = ("cifar10", "svhn", "mnist")  # §2.3 preprocessing of the named official set
 OPTIMIZERS = ("sgd", "adam")
 INITS = ("default", "kaiming")
 GRAD_MODES = ("set", "chain")
@@ -198,7 +198,7 @@ def experiment_jobs(exp: dict) -> list[JobSpec]:
 METRICS = ("epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "lr", "exact_zeros",
            "relu_inputs", "diverged", "seconds")
 
-# The aggregated CSV results/relu_prime/train_<experiment>.csv: the original's training schema (spec 3) first,
+# The aggregated CSV results/relu_prime/train_<experiment>.csv: the original's training schema (§3) first,
 # then what the original did not record.
 COLUMNS = {
     "run_id": "run number within its cell = the seed of init, data order, augmentation and dropout",
@@ -222,7 +222,7 @@ COLUMNS = {
     "width_mult": "channel multiplier of the CNNs (1 = paper)",
     "init": "default (PyTorch's, as the original) or kaiming (Kaiming-normal conv weights; CPU-scale deviation)",
     "dataset": "dataset-train_split-train_samples-test_split-test_samples",
-    "preprocessing": "spec 2.3 transform set applied: cifar10, svhn or mnist",
+    "preprocessing": "§2.3 transform set applied: cifar10, svhn or mnist",
     "optimizer": "sgd (momentum 0.9, weight decay 5e-4) or adam (PyTorch defaults)",
     "lr0": "initial learning rate",
     "t_max": "cosine period in epochs",

@@ -1,5 +1,5 @@
-"""Tables of relu_prime: the original's tuned learning rates (best_lr, spec 3.30) and the ImageNet ResNet50
-summary (imagenet_resnet50, spec 3.29).
+"""Tables of relu_prime: the original's tuned learning rates (best_lr, §3.30) and the ImageNet ResNet50
+summary (imagenet_resnet50, §3.29).
 
 Pandas only (no torch), so the figure notebooks' environment can import it.
 """
@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 # config/reference/relu_prime_best_lr.csv: the learning rates stored in the original code's best_lr.csv files
-# (later protocol P3, Optuna on 1 epoch; spec 4.5). Facts copied from the spec, not regenerated here.
+# (later protocol P3, Optuna on 1 epoch; §4.5). Values as stored there, not regenerated here.
 BEST_LR_COLUMNS = {
     "dataset": "cifar10, svhn or mnist",
     "network": "resnet18, vgg11 or mnist (the 784-2048x3-10 MLP)",
@@ -85,16 +85,31 @@ IMAGENET_RUN_COLUMNS = ["epoch", "lr", "train_loss", "train_top1", "val_loss", "
 _IMAGENET_PATH = re.compile(r"alpha~(?P<alpha>-?\d+(\.\d+)?)/run~(?P<run>\d+)/metrics\.csv$")
 
 
-def imagenet_run_schema(epochs: int | None = None):
+def imagenet_cfg_columns(pa, seed: bool = False) -> dict:
+    """The cfg_* columns of an ImageNet run (relurepro.imagenet.ImageNetConfig less the device; the seed too when
+    the run records it there)."""
+    count = pa.Column(int, pa.Check.ge(1))
+    return {"cfg_epochs": count, "cfg_batch_size": count, "cfg_lr": pa.Column(float, pa.Check.gt(0), coerce=True),
+            "cfg_momentum": pa.Column(float, pa.Check.ge(0), coerce=True),
+            "cfg_weight_decay": pa.Column(float, pa.Check.ge(0), coerce=True), "cfg_lr_step": count,
+            "cfg_lr_gamma": pa.Column(float, pa.Check.gt(0), coerce=True), "cfg_crop": count, "cfg_resize": count,
+            "cfg_workers": pa.Column(int, pa.Check.ge(0)), **({"cfg_seed": pa.Column(int)} if seed else {})}
+
+
+def imagenet_run_schema(epochs: int | None = None, record: dict | None = None):
     """An ImageNet run's metrics.csv: epochs 1..cfg_epochs of one run; NaN metrics exactly from the first diverged
-    epoch on (diverged training is data), accuracies fractions with top-1 <= top-5."""
+    epoch on (diverged training is data), accuracies fractions with top-1 <= top-5. `record`: the columns after
+    the epoch rows (relu_prime's run and configuration by default; resnet_ode's runs record others)."""
     import pandera.pandas as pa
 
     nan_ok = {"coerce": True, "nullable": True}
     fraction, positive = pa.Column(float, pa.Check.in_range(0, 1), **nan_ok), pa.Column(float, pa.Check.ge(0), **nan_ok)
-    integer, count = pa.Column(int), pa.Column(int, pa.Check.ge(1))
     epoch = [pa.Check.ge(1)] + ([pa.Check.le(epochs)] if epochs is not None else [])
-    run = ["alpha", "run", "seed", "relu_grad_mode", "device", *IMAGENET_RUN_COLUMNS[16:]]
+    if record is None:
+        record = {"alpha": pa.Column(float, coerce=True), "run": pa.Column(int, pa.Check.ge(0)),
+                  "seed": pa.Column(int), "relu_grad_mode": pa.Column(str, pa.Check.isin(["set", "chain"])),
+                  "device": pa.Column(str), **imagenet_cfg_columns(pa)}
+    run = list(record)
 
     def stays(d):  # once diverged, a run stays diverged (rows in epoch order: checked too)
         flag = d["diverged"].astype(int)
@@ -103,14 +118,7 @@ def imagenet_run_schema(epochs: int | None = None):
     return pa.DataFrameSchema({
         "epoch": pa.Column(int, epoch), "lr": positive, "train_loss": positive, "train_top1": fraction,
         "val_loss": positive, "val_top1": fraction, "val_top5": fraction, "exact_zeros": positive,
-        "relu_inputs": positive, "diverged": pa.Column(bool), "seconds": positive,
-        "alpha": pa.Column(float, coerce=True), "run": pa.Column(int, pa.Check.ge(0)), "seed": integer,
-        "relu_grad_mode": pa.Column(str, pa.Check.isin(["set", "chain"])), "device": pa.Column(str),
-        "cfg_epochs": count, "cfg_batch_size": count, "cfg_lr": pa.Column(float, pa.Check.gt(0), coerce=True),
-        "cfg_momentum": pa.Column(float, pa.Check.ge(0), coerce=True),
-        "cfg_weight_decay": pa.Column(float, pa.Check.ge(0), coerce=True), "cfg_lr_step": count,
-        "cfg_lr_gamma": pa.Column(float, pa.Check.gt(0), coerce=True), "cfg_crop": count, "cfg_resize": count,
-        "cfg_workers": pa.Column(int, pa.Check.ge(0)),
+        "relu_inputs": positive, "diverged": pa.Column(bool), "seconds": positive, **record,
     }, strict=True, ordered=True, unique=["epoch"], checks=[
         pa.Check(lambda d: (d[run].nunique(dropna=False) == 1).all(), error="one run and configuration per file"),
         pa.Check(lambda d: d["epoch"] == pd.Series(range(1, len(d) + 1), index=d.index),

@@ -1,4 +1,4 @@
-"""relu_prime training runs (spec 2.2, 2.3, 2.5 protocols P1/P2): the net, the data transforms, one job.
+"""relu_prime training runs (§2.2, §2.3, §2.5 protocols P1/P2): the net, the data transforms, one job.
 
 - Nets: VGG11 and the maxpool-stem ResNet18 (CIFAR variant) with ReLUAlpha after every conv/BN, or the MNIST
   MLP (Linear [+BN] + ReLUAlpha [+ Dropout p] per hidden layer; S15: dropout uses p, not alpha; S17: "no BN"

@@ -1,4 +1,4 @@
-"""The CPU stress tier of the relu_prime training figures (spec 5.3.5, switch S24 ``preact_grid_k``).
+"""The CPU stress tier of the relu_prime training figures (§5.3.5, switch S24 ``preact_grid_k``).
 
 Faithful float32 training at CPU scale almost never meets an exact-zero pre-activation, so ReLU'(0) has no
 effect to show. The stress tier emulates a coarse precision *only where the paper's mechanism acts*: each

@@ -1,7 +1,7 @@
-"""The relu_prime ``vol_*`` figures: first-bifurcation CDFs at initialisation (spec 3.7-3.13).
+"""The relu_prime ``vol_*`` figures: first-bifurcation CDFs at initialisation (§3.7-3.13).
 
 Each figure compares two precisions of one (net, BN, dataset) cell. For batch i (0-based) of the walk,
-cdf(i) = fraction of runs whose first bifurcation came at batch <= i (spec 2.6: div(i)); a run that never
+cdf(i) = fraction of runs whose first bifurcation came at batch <= i (relu_prime §2.6: div(i)); a run that never
 bifurcated walked all `max_batches` batches, so the CDF is known up to the last batch.
 """
 
@@ -26,7 +26,7 @@ TITLES = {
     "vol_mnist_nobn": "MNIST",
     "vol_mnist_bn": "MNIST-BatchNorm",
 }
-# S22: the original titled the no-BN SVHN figure "...-BatchNorm"; kept only under paper_quirks.
+# relu_prime S22: the original titled the no-BN SVHN figure "...-BatchNorm"; kept only under paper_quirks.
 QUIRK_TITLES = {"vol_svhn_vgg11_nobn": "SVHN-VGG11-BatchNorm"}
 COLORS = {16: "#ff7f0e", 32: "#1f77b4", 64: "#2ca02c"}  # matplotlib's tab10, as the original seaborn plots
 

@@ -10,7 +10,7 @@ comparison on every batch (two nets with identical weights and BN buffers, loss 
 backward, exact comparison of the first conv/linear layer's weight gradients, zeroed every batch); ``exact`` runs
 net0's own forward on every batch and the pair only on batches with an exact zero at some ReLU input.
 
-Data protocols (spec 2.3):
+Data protocols (relu_prime §2.3):
 - ``cifar``: random crop 32 with zero padding 4 + horizontal flip (drawn per sample from the run's generator, on
   tensors), Normalize(CIFAR mean, std); a new shuffle each pass over the data.
 - ``svhn``: Normalize(0.5, 0.5) per channel; a new shuffle each pass.

@@ -29,8 +29,8 @@ COLUMNS = {
     "percent": "100 * bifurcated / runs",
     "zero_runs": "runs with an exact zero at a ReLU input (within the same samples): necessary for S01, not sufficient",
     "zero_percent": "100 * zero_runs / runs (>= percent)",
-    "percent_panel": "percent divided by the panel's maximum x 100 (original S8 normalisation)",
-    "display": "value drawn: percent; with paper_quirks percent_panel, and a measured 64-bit 0 as 0.5 (S6)",
+    "percent_panel": "percent divided by the panel's maximum x 100 (original relu_prime S8 normalisation)",
+    "display": "value drawn: percent; with paper_quirks percent_panel, and a measured 64-bit 0 as 0.5 (relu_prime S6)",
     "dataset": "dataset and sample count walked per run",
     "detector": "exact (zero screen + gradient pair) or pair (the pair on every batch); both decide S01 exactly",
 }
@@ -86,7 +86,7 @@ def csvs_by_cell(jobs: list[dict], paths: list[str | Path]) -> dict[tuple, str |
 
 
 def display_note(paper_quirks: bool) -> str:
-    """How the bars are drawn, for the figure's caption (the original's display quirks S6 and S8)."""
+    """How the bars are drawn, for the figure's caption (the original's display quirks relu_prime S6 and S8)."""
     if paper_quirks:
         bars = ("paper_quirks on: bars = % of runs / panel maximum x 100 and a measured 64-bit 0 drawn as a 0.5 bar"
                 " (as the original R script); labels = % of runs in S01 (32 bit)")
@@ -100,8 +100,8 @@ def display_note(paper_quirks: bool) -> str:
 def aggregate(vol: dict, cell_csvs: dict[tuple, str | Path], paper_quirks: bool = False) -> pd.DataFrame:
     """Panels from per-cell run CSVs, keyed by (variant, layers, neurons, batch, bits).
 
-    `paper_quirks` draws the bars as the original R script did: each panel divided by its maximum (S8) and a
-    measured 64-bit zero as a 0.5 bar (S6); the CSV keeps the true percentages either way.
+    `paper_quirks` draws the bars as the original R script did: each panel divided by its maximum (relu_prime S8) and a
+    measured 64-bit zero as a 0.5 bar (relu_prime S6); the CSV keeps the true percentages either way.
     """
     from relurepro.volume import read_runs  # here: the workflow imports this module to plan, without torch
 
@@ -171,7 +171,7 @@ def read_aggregate(path: str | Path) -> pd.DataFrame:
     return schemas.read_checked(path, validate_aggregate)
 
 
-# The original's per-panel CSVs (spec 3.5): file name -> (panel, columns, name of the x column). Ours add `runs`
+# The original's per-panel CSVs (relu_prime §3.5): file name -> (panel, columns, name of the x column). Ours add `runs`
 # (the counts are out of this many runs, not a hard-coded 1000) and `measured` (the original hard-coded the 64-bit
 # counts of the layers and batch panels to 0; every count here is measured). The sample-size CSV of the original
 # held per-batch gradient norms; ours is the panel's summary in the same shape as the others.

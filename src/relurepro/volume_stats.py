@@ -1,6 +1,6 @@
 """relu_prime ``volume_mnist_stats``: how much the first-layer gradients of ReLU'(0)=1 and ReLU'(0)=0 differ.
 
-Protocol (spec 2.6, "MNIST norm-diff"): the ``no_first_relu`` MLP, identical weights in both nets, every batch
+Protocol (relu_prime §2.6, "MNIST norm-diff"): the ``no_first_relu`` MLP, identical weights in both nets, every batch
 of one pass (no early stop), gradients zeroed before each batch, no parameter update. Per batch we record the
 L1/L2 norms of both nets' first-layer weight gradients and of their difference. A 0-vs-0 control (both nets
 ReLU'(0)=0) must differ on no batch: it catches nondeterminism.
@@ -48,7 +48,7 @@ def batch_norms(cell: VolumeCell, xs, ys, seed: int, comparison: str) -> list[di
 
 def summarize(batches: pd.DataFrame) -> pd.DataFrame:
     """The Section-3 statistics per (comparison, bits), with the original's double-divided value beside the
-    correct one (S9): % runs affected, % minibatches affected, quantiles of ||g1 - g0||_2 / ||g0||_2."""
+    correct one (relu_prime S9): % runs affected, % minibatches affected, quantiles of ||g1 - g0||_2 / ||g0||_2."""
     missing = set(BATCH_COLUMNS) - set(batches.columns)
     if missing:
         raise ValueError(f"norm-diff table lacks columns {sorted(missing)}")

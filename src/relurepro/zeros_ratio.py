@@ -1,14 +1,14 @@
-"""The relu_prime ``zeros_ratio`` figure (spec 3.28, 4.4, 5.3.4): exact zeros in ReLU pre-activations by precision.
+"""The relu_prime ``zeros_ratio`` figure (§3.28, §4.4, §5.3.4): exact zeros in ReLU pre-activations by precision.
 
 Two protocols, one output schema:
 - ``train`` (the original, paper scale): train the zero-counting MLP (Linear 784->N, (L-1) x Linear N->N, Linear
   N->10, native ReLU after each hidden Linear) with SGD and count exact zeros in the ReLU inputs every epoch. One
   *pass* = one epoch.
-- ``init`` (the CPU variant of spec 5.3.4; a labelled deviation): no training; per random initialisation one
+- ``init`` (the CPU variant of relu_prime §5.3.4; a labelled deviation): no training; per random initialisation one
   forward pass over the data, counting exact zeros in the same pre-activations. One *pass* = one initialisation.
 
-The original plot (S10) draws cum_zeros / (passes x L x N), labelled "Ratio of Relu(0) calls": exact zeros per
-hidden unit per pass, not a proportion. The true ratio divides by the ReLU calls, passes x samples x L x N.
+The original plot (relu_prime S10) draws cum_zeros / (passes x L x N), labelled "Ratio of Relu(0) calls": exact
+zeros per hidden unit per pass, not a proportion. The true ratio divides by the ReLU calls, passes x samples x L x N.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ COLUMNS = {
 
 
 def zero_counting_mlp(layers: int, neurons: int, in_features: int = 784, out_features: int = 10) -> nn.Sequential:
-    """Linear in->N, (L-1) x Linear N->N, Linear N->out, native ReLU after each hidden Linear (spec 2.2)."""
+    """Linear in->N, (L-1) x Linear N->N, Linear N->out, native ReLU after each hidden Linear (relu_prime §2.2)."""
     return mlp(in_features, [neurons] * layers, out_features, nn.ReLU)
 
 

@@ -1,5 +1,5 @@
-"""constnet claims (spec 1: C1-C5) in machine-checkable forms; no published numbers exist (spec 4), so `published`
-shows the spec's CPU measurements where it has them."""
+"""constnet claims (§1: C1-C5) in machine-checkable forms; no published numbers exist (§4), so `published`
+shows earlier CPU measurements where there are some (§4)."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def claims(metrics: pd.DataFrame, correlations: pd.DataFrame, reference: pd.Data
         det_c = c[c.name == DET]
         rows.append(claim("C6: weight correlations stay 1 on the symmetric manifold (deterministic arm)", "weight_corr",
                           f"min |c| {det_c.c.abs().min():.6f} over {det_c.layer.nunique()} layers and all epochs",
-                          "c = 1 at ConstNet init (spec 2.9)", "every |c| >= 1 - 1e-9",
+                          "c = 1 at ConstNet init (§2.9)", "every |c| >= 1 - 1e-9",
                           bool((det_c.c.abs() >= 1 - 1e-9).all())))
         last = c[(c.name != DET) & (c.epoch == c.epoch.max()) & (c.kind_corr == "forward")]
         share = last.groupby("name").apply(lambda g: (g.c.abs() < 0.99).mean(), include_groups=False)
@@ -79,6 +79,6 @@ def claims(metrics: pd.DataFrame, correlations: pd.DataFrame, reference: pd.Data
 
 def _blocks_breaking(init: str) -> bool:
     """Whether a LeakyNet init string leaves no path for a perturbation to survive: some group averages in all its
-    layers, or every group ends in an averaging layer (spec 5.2)."""
+    layers, or every group ends in an averaging layer (§5.2)."""
     groups = init.split("_")[1:]
     return any(set(g) == {"1"} for g in groups) or all(g.endswith("1") for g in groups)

@@ -1,4 +1,4 @@
-"""Weight correlations (spec 2.9) and symmetry diagnostics (spec 2.11).
+"""Weight correlations (§2.9) and symmetry diagnostics (§2.11).
 
 For a weight W [out, in, kh, kw] (a linear layer [out, in] counts as kh = kw = 1) three row sets are correlated:
 "correlations" every (out, in) kernel flattened (1 value for 1x1 convs and fc: degenerate, always 1), "forward"

@@ -1,5 +1,5 @@
 """constnet data: CIFAR-10 at paper scale (reflect-pad-4 crop + flip, the original's normalisation), scikit-learn's
-digits at small scales (spec 5.2: torch permutation seed 123, 1,437 train / 360 test, (x/16 - 0.3)/0.37)."""
+digits at small scales (§5.2: torch permutation seed 123, 1,437 train / 360 test, (x/16 - 0.3)/0.37)."""
 
 from __future__ import annotations
 

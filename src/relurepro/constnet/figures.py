@@ -1,4 +1,4 @@
-"""constnet figures (spec 3): accuracy curves and tables of the arms, symmetry deviation, weight correlations,
+"""constnet figures (§3): accuracy curves and tables of the arms, symmetry deviation, weight correlations,
 diversity, the LeakyNet table, time to break symmetry and a schematic of the architecture."""
 
 from __future__ import annotations

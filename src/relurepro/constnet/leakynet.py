@@ -1,4 +1,4 @@
-"""LeakyNet (spec 2.7): a plain (no residual) 3x3-conv network with ConstNet's widths and strides, leaky ReLUs and
+"""LeakyNet (§2.7): a plain (no residual) 3x3-conv network with ConstNet's widths and strides, leaky ReLUs and
 BN after odd layers only, initialised layer by layer from an init string such as `1_ii_ii_ii`.
 
 Block i (global index, phase +1 for even i, -1 for odd i): out = LeakyReLU_a(Conv3x3(x + b)) [-> dropout]
@@ -40,7 +40,7 @@ def parse_init(init: str, groups: int = 3, n: int | None = None) -> list[str]:
 
 @torch.no_grad()
 def init_conv(weight: torch.Tensor, char: str, phase: int, alpha: float) -> None:
-    """Initialise a conv weight [out, in, kh, kw] in place from one init character (spec 2.7 table).
+    """Initialise a conv weight [out, in, kh, kw] in place from one init character (§2.7 table).
 
     g = sqrt(2)(1 + alpha) is a *variance* factor. On odd layers (phase -1) the deterministic part is divided by
     alpha so that it undoes the leaky ReLU's negative slope of the previous (even) layer."""

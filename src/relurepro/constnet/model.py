@@ -1,4 +1,4 @@
-"""ConstNet (spec 2.1-2.6): a pre-activation Wide-ResNet with single-convolution residual blocks, and its
+"""ConstNet (§2.1-2.6): a pre-activation Wide-ResNet with single-convolution residual blocks, and its
 initialisations: constant (every channel of every layer carries the same feature; the paper's subject) and random
 (He, the baseline).
 
@@ -43,7 +43,7 @@ class ConstNet(nn.Module):
 
     `pool`: "avg8" (avg_pool2d kernel 8 on the 8x8 map of 32x32 inputs, the original) or "global" (mean over the
     map; the mini nets on 8x8 digits). `double_forward`: evaluate every block group twice and keep the second
-    result (the camera-ready's quirk, spec 2.6: BN statistics updated twice, dropout drawn twice)."""
+    result (the camera-ready's quirk, §2.6: BN statistics updated twice, dropout drawn twice)."""
 
     def __init__(self, depth: int = 16, widen: int = 10, in_channels: int = 3, classes: int = 10,
                  droprate: float = 0.0, init: str = "const", pool: str = "avg8", double_forward: bool = False):

@@ -8,8 +8,8 @@ pixels: the mean-field q) and the gradient variance (mean square of d<r, x_L>/dx
 at the last layer, so the classifier's init plays no part). Batch norm uses batch statistics (the first training
 step's forward pass).
 
-- constnet: the project's ConstNet block x + Conv(ReLU(BN(x))) with the conv 0 and an averaging stem (spec 2.2);
-- leakynet: the project's LeakyNet blocks with identity init ('i', spec 2.7), an identity stem;
+- constnet: the project's ConstNet block x + Conv(ReLU(BN(x))) with the conv 0 and an averaging stem (§2.2);
+- leakynet: the project's LeakyNet blocks with identity init ('i', §2.7), an identity stem;
 - he: plain x_l = Conv(ReLU(x_{l-1})), weights N(0, 2/fan_in) (He et al. 2015), stem N(0, 1/fan_in);
 - fixup: pre-activation residual x + Conv_m(ReLU(...Conv_1(ReLU(x)))) without normalisation, m convs per branch,
   the last 0 and the others He scaled by L^(-1/(2m-2)) (Zhang et al. 2019), scalar biases 0 and multiplier 1;

@@ -1,4 +1,4 @@
-"""Symmetry breakers (spec 2.8, 5.2, switch `symmetry_breaker`): what, if anything, lets a ConstNet leave the
+"""Symmetry breakers (§2.8, §5.2, switch `symmetry_breaker`): what, if anything, lets a ConstNet leave the
 symmetric manifold where every channel of every layer is identical.
 
 - `det`: nothing. On CPU oneDNN convolutions are not channel-symmetric on their own (measured: a 1.5e-11 channel

@@ -5,7 +5,7 @@ the training recipe are this pipeline's choices, not the paper's.
 
 Init of a width-n hidden layer with k unique features: k rows drawn He-normal N(0, 2/d), row j of the layer is
 base row j mod k (k must divide n), plus optional Gaussian noise of std `noise` x the He std on every weight.
-Hidden biases start at 0 and the classifier at 0 (as ConstNet's, spec 2.2): then replicated units receive
+Hidden biases start at 0 and the classifier at 0 (as ConstNet's, §2.2): then replicated units receive
 identical gradients, so without noise the net keeps exactly k distinct units (a width-k net) in exact arithmetic.
 That width-k net's classifier sums n/k copies of each unit, so at a given learning rate its logits move n/k times
 faster than a width-n net's: the scales' learning rate is chosen so that the k = 1 net does not blow up.

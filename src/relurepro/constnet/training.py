@@ -1,4 +1,4 @@
-"""constnet training (spec 2.10, 5.2): SGD with momentum, the camera-ready step schedule, one symmetry breaker per
+"""constnet training (§2.10, §5.2): SGD with momentum, the camera-ready step schedule, one symmetry breaker per
 run, and the diagnostics of every epoch: accuracy, symmetry deviation (exactly 0 while symmetric), distinct final
 channels on a fixed probe batch, and the weight correlations of every layer.
 

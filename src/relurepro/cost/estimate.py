@@ -7,7 +7,7 @@ job with the CPU ones, as CPU time (x threads).
 
 Calibration: the CPU coefficients of a rule are scaled by the median ratio of measured to predicted compute
 seconds over the `benchmark:` files that smaller scales (quick by default) left under benchmarks/. GPU
-coefficients stay priors (hardware throughput and the specs' H100 measurements, each with its source in the
+coefficients stay priors (hardware throughput and the H100 measurements in docs/, each with its source in the
 YAML): the CPU runs measure tiny nets whose speed says little about a GPU at full size. The report prints, per
 rule, whether it was calibrated and the implied CPU-to-GPU speed factor, so both can be judged.
 

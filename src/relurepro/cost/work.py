@@ -4,8 +4,8 @@ Quantities (a job may have several; a device prices those it has a coefficient f
 - ``gmac@<bits>``: 10^9 multiply-accumulates in forward-pass equivalents at that precision (a training image
   costs 3: forward, backward for activations and for weights; an evaluated image 1; a ReLU'(0) gradient pair 6).
 - ``steps``: optimiser steps or minibatches, for the per-step overhead that dominates small nets on a GPU.
-- ``cpu_steps``: steps weighted by a measured relative CPU cost (leaf: spec 5.1 per-step table).
-- ``gpu_ref_s``: seconds measured on one H100 for this work (resnet_ode spec: per-step timings).
+- ``cpu_steps``: steps weighted by a measured relative CPU cost (leaf: §5.1 per-step table).
+- ``gpu_ref_s``: seconds measured on one H100 for this work (resnet_ode §5.1: per-step timings).
 - ``corr_layer_epochs``: constnet's per-epoch weight correlations (CPU corrcoef, spec: about 1 s per layer).
 - ``jobs``: 1 for rules whose cost hardly depends on the scale's sizes.
 
@@ -94,7 +94,7 @@ def volume_mlp_cell(job, ctx):
 
 
 def volume_stats_runs(job, ctx):
-    """Every batch of one pass, gradient pair, no_first_relu N=256 L=3 batch 256 (spec 3.6)."""
+    """Every batch of one pass, gradient pair, no_first_relu N=256 L=3 batch 256 (relu_prime §3.6)."""
     w = job.wildcards
     samples, runs = int(w["samples"]), int(w["runs"])
     return {f"gmac@{w['bits']}": runs * samples * PAIR_FWD * mlp_macs(784, 256, 3) / 1e9,
@@ -189,7 +189,7 @@ def _interp_ms(table: dict, depth: int) -> float:
 
 
 def ro_tiny_train(job, ctx):
-    """GPU: the spec's H100 step times (batch 256, CIFAR) interpolated in depth; CPU: blocks x pixels x images."""
+    """GPU: resnet_ode §3.5's H100 step times (batch 256, CIFAR), by depth; CPU: blocks x pixels x images."""
     w, recipe = job.wildcards, job.params["recipe"]
     depth, heun, adjoint = int(w["depth"]), w["method"] == "heun", w["grad"] != "backprop"
     n_train = dataset_size(ctx, recipe["dataset"], "train")
@@ -214,7 +214,7 @@ def ro_gradient_errors(job, ctx):
 
 
 def _measured_steps(step_s_key):
-    """Paper-scale resnet_ode runs priced by the spec's measured H100 seconds per step (`options` of the rule)."""
+    """Paper-scale resnet_ode runs priced by resnet_ode §5.1's H100 seconds per step (`options` of the rule)."""
     def work(job, ctx):
         opts = ctx["options"][job.rule]
         cfg, dataset = _ro_paper_cfg(job)
@@ -247,7 +247,7 @@ def leaf_train(job, ctx):
     dataset = cfg["datasets"][w["ds"]]
     n_train = cfg.get("train_samples") or dataset_size(ctx, dataset, "train")
     n_test = cfg.get("test_samples") or dataset_size(ctx, dataset, "test")
-    dspt = 2 if w["dspt"] == "1" else 1  # DSPT: two passes per minibatch (spec 3.0)
+    dspt = 2 if w["dspt"] == "1" else 1  # DSPT: two passes per minibatch (leaf §3.0)
     steps = cfg["epochs"] * (dspt * math.ceil(n_train / cfg["batch"]) + math.ceil(n_test / cfg["batch"]) / 3)
     relative = ctx["options"][job.rule]["cpu_step_relative"][f"{w['net']}/{w['ds']}"][w["type"]]
     return {"steps": steps, "cpu_steps": steps * relative}

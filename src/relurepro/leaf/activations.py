@@ -1,4 +1,4 @@
-"""AHAF and LEAF adaptive activation functions (spec 2.1-2.3), the base functions and parameter grouping.
+"""AHAF and LEAF adaptive activation functions (§2.1-2.3), the base functions and parameter grouping.
 
 Both AAFs hold one parameter set per neuron: every tensor has the activation's full shape without the batch
 dimension (``in_dims``), e.g. (C, H, W) after a convolution; per-sample gradients are summed to that shape.
@@ -60,7 +60,7 @@ def leaf_autograd(u, p1, p2, p3, p4):
 
 
 class AHAFFunction(torch.autograd.Function):
-    """AHAF with the hand-written gradients of spec 2.1; sigmoid(-z) instead of 1 - sigmoid(z) keeps precision
+    """AHAF with the hand-written gradients of §2.1; sigmoid(-z) instead of 1 - sigmoid(z) keeps precision
     for large gamma*u."""
 
     @staticmethod
@@ -83,7 +83,7 @@ class AHAFFunction(torch.autograd.Function):
 
 
 class LEAFFunction(torch.autograd.Function):
-    """LEAF with the hand-written gradients of spec 2.2."""
+    """LEAF with the hand-written gradients of §2.2."""
 
     @staticmethod
     def forward(u, p1, p2, p3, p4):
@@ -137,7 +137,7 @@ class AHAF(nn.Module):
 class LEAF(nn.Module):
     """Learnable Extended Activation Function y = (p1*u + p2) * sigmoid(p3*u) + p4, one p1..p4 per neuron.
 
-    ``init_as`` in {"ReLU", "SiLU", "Tanh", "Sigmoid", "CUSTOM"} (table of spec 2.2); p2 = p4 = 0 is AHAF.
+    ``init_as`` in {"ReLU", "SiLU", "Tanh", "Sigmoid", "CUSTOM"} (table of §2.2); p2 = p4 = 0 is AHAF.
     """
 
     def __init__(self, in_dims, init_as: str = "ReLU", plain_autograd: bool = False):

@@ -72,7 +72,7 @@ def _handwritten_tanh(x):
 
 
 def af_diff_pairs() -> dict[str, tuple]:
-    """name -> (reference function, approximation) of the numerical check (spec 3.13; the fuzzy F-neuron pair of
+    """name -> (reference function, approximation) of the numerical check (§3.13; the fuzzy F-neuron pair of
     the original is not built: that activation is not used by the paper)."""
     pairs = {"silu_handwritten_vs_torch": (torch.nn.functional.silu, silu),
              "tanh_handwritten_vs_torch": (torch.tanh, _handwritten_tanh)}

@@ -1,4 +1,4 @@
-"""leaf claims (spec 1, 5.2 acceptance) checked on a run's summaries: orderings, not absolute numbers."""
+"""leaf claims (§1, §5.2 acceptance) checked on a run's summaries: orderings, not absolute numbers."""
 
 from __future__ import annotations
 
@@ -79,15 +79,15 @@ def drift_claims(params: pd.DataFrame) -> list[dict]:
                           "; ".join(f"{r.layer}: mean p1 {r['mean']:.3f}, |p1| > 0.1 for "
                                     f"{100 * r['frac_abs_gt_0.1']:.0f} %"
                                     for _, r in g.iterrows()),
-                          "spec 5.2 (2-core CPU): mean p1 0.03-0.10, 26 % of neurons |p1| > 0.1",
+                          "§5.2 (2-core CPU): mean p1 0.03-0.10, 26 % of neurons |p1| > 0.1",
                           "some layer with >= 5 % of neurons |p1| > 0.1", share >= 0.05))
     return rows
 
 
 def init_claims(diff: pd.DataFrame) -> list[dict]:
-    """Every AAF initialisation reproduces its base function in float32 (spec 2.2: <= 1.2e-13 squared error)."""
+    """Every AAF initialisation reproduces its base function in float32 (§2.2: <= 1.2e-13 squared error)."""
     aaf = diff[diff.pair.str.startswith(("ahaf", "leaf")) & (diff.dtype == "float32")]
     worst = aaf.loc[aaf["max"].idxmax()]
     return [claim("AHAF/LEAF initialisations reproduce ReLU, SiLU, Tanh and Sigmoid in float32", "af_diff",
                   f"largest squared error {worst['max']:.3g} ({worst.pair})", "1.2e-13 (ReLU), 3.2e-14 (Tanh), 0 "
-                  "(SiLU, Sigmoid) (spec 2.2, measured)", "<= 1.25e-13", bool((aaf["max"] <= 1.25e-13).all()))]
+                  "(SiLU, Sigmoid) (§2.2, measured)", "<= 1.25e-13", bool((aaf["max"] <= 1.25e-13).all()))]

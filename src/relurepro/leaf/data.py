@@ -1,5 +1,5 @@
 """leaf datasets as [0, 1] tensors (no normalisation, as the original): Fashion-MNIST and CIFAR-10 at paper scale;
-at small scales scikit-learn's digits upsampled to 28x28 (spec 5.2) or the embedded MNIST-5k sets."""
+at small scales scikit-learn's digits upsampled to 28x28 (§5.2) or the embedded MNIST-5k sets."""
 
 from __future__ import annotations
 

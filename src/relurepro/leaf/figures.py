@@ -1,4 +1,4 @@
-"""leaf figures (spec 3.6-3.13), one PDF per figure id with a page per (network, dataset) or per variant, and the
+"""leaf figures (§3.6-3.13), one PDF per figure id with a page per (network, dataset) or per variant, and the
 scale's note on every page. A page lists the series the scale did not run instead of silently skipping them."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The leaf runs (spec 3.0): which (network, dataset, activation, type, optimizer, DSPT, P24Sl, seed) combinations a
+"""The leaf runs (§3.0): which (network, dataset, activation, type, optimizer, DSPT, P24Sl, seed) combinations a
 scale trains, addressed by self-describing paths with the seed in them (the original let seeds overwrite)."""
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def table_variants(af: str) -> list[tuple[str, str, int, int]]:
     return [("base", "adam", 0, 0), ("leaf", "adam", 0, 1), ("leaf", "adam", 1, 1)]
 
 
-# Curve figures (spec 3.6-3.11): (activation, variants in legend order, show optimizer in labels).
+# Curve figures (§3.6-3.11): (activation, variants in legend order, show optimizer in labels).
 STABILITY = [("leaf", "adam", 0, 0), ("ahaf", "rmsprop", 0, 0), ("leaf", "rmsprop", 0, 0), ("leaf", "rmsprop", 0, 1),
              ("leaf", "adam", 0, 1)]
 CURVES = {
@@ -62,7 +62,7 @@ CURVES = {
     "curves_leaf_relu_stability": ("ReLU", STABILITY, True),
     "curves_leaf_silu_stability": ("SiLU", STABILITY, True),
 }
-# Learned-shape grids (spec 3.12): (activation, type, dspt, p24sl), Adam.
+# Learned-shape grids (§3.12): (activation, type, dspt, p24sl), Adam.
 SHAPES = [("ReLU", "ahaf", 1, 0), ("SiLU", "ahaf", 1, 0), ("ReLU", "leaf", 0, 0), ("SiLU", "leaf", 0, 0),
           ("ReLU", "leaf", 1, 1), ("SiLU", "leaf", 1, 1), ("Tanh", "leaf", 0, 1), ("Sigmoid", "leaf", 0, 1),
           ("Tanh", "leaf", 1, 1), ("Sigmoid", "leaf", 1, 1)]
@@ -71,7 +71,7 @@ SHAPES = [("ReLU", "ahaf", 1, 0), ("SiLU", "ahaf", 1, 0), ("ReLU", "leaf", 0, 0)
 def runs(c: dict) -> list[Run]:
     """Every run of a scale's leaf config: the README tables for every (net, dataset), the stability runs, the
     extra seeds, and with `fill_all_charts` the runs the original figures refer to but the README never launches
-    (spec 3.0: 148 runs at paper scale, 184 filled)."""
+    (§3.0: 148 runs at paper scale, 184 filled)."""
     datasets = [ds for ds in DATASET_COLUMNS if c["datasets"].get(ds)]
     out = set()
     for net in c["nets"]:

@@ -1,4 +1,4 @@
-"""LeNet-5 and KerasNet of the leaf paper (spec 2.7) with base, AHAF or LEAF activations.
+"""LeNet-5 and KerasNet of the leaf paper (§2.7) with base, AHAF or LEAF activations.
 
 AAF layers are per neuron, so each network computes its activation shapes from ``in_shape`` (C, H, W). Layer
 names follow the original numbering (act1, act2, act3 for LeNet-5; act1, act2, act4, act5, act7 for KerasNet),

@@ -1,4 +1,4 @@
-"""leaf result tables (spec 3.1-3.5): per (net, dataset) CSVs in the original's column layout, per net LaTeX tables
+"""leaf result tables (§3.1-3.5): per (net, dataset) CSVs in the original's column layout, per net LaTeX tables
 with both dataset columns, and the multi-seed table the original never aggregated."""
 
 from __future__ import annotations

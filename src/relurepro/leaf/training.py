@@ -1,4 +1,4 @@
-"""leaf training procedures (spec 2.4-2.10): Standard, P24Sl (LEAF p2 and p4 at a reduced learning rate) and DSPT
+"""leaf training procedures (§2.4-2.10): Standard, P24Sl (LEAF p2 and p4 at a reduced learning rate) and DSPT
 (activation parameters and synaptic weights updated in two passes with separate optimizers), with Adam or RMSprop.
 
 The original's data pipeline is copied where it matters for results: pixels in [0, 1] without normalisation,

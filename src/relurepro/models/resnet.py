@@ -1,9 +1,9 @@
 """ResNets as in the relu_prime original code (torchvision's structure, activation and norm pluggable).
 
 - ``resnet18_cifar``: the original's CIFAR variant keeps the ImageNet max pool after a 3x3 stride-1 stem
-  (32x32 -> 16x16 after the stem; switch S12 ``maxpool_stem``).
+  (32x32 -> 16x16 after the stem; relu_prime switch S12 ``maxpool_stem``).
 - ``resnet50_imagenet``: Bottleneck [3, 4, 6, 3] with the 7x7 stride-2 stem; 1000 classes (the original kept the
-  default 10, switch S16 fixes it).
+  default 10, relu_prime switch S16 fixes it).
 All convolutions are bias-free; convs get Kaiming-normal (fan_out, relu) init, norms weight 1 and bias 0; "no BN"
 uses nn.Identity as the norm layer.
 """
@@ -131,13 +131,13 @@ class ResNet(nn.Module):
 
 def resnet18_cifar(num_classes: int = 10, batch_norm: bool = True, activation: ActivationFactory = nn.ReLU,
                    width_mult: float = 1.0, maxpool_stem: bool = True, in_channels: int = 3) -> ResNet:
-    """ResNet18 for 32x32 images: 3x3 stride-1 stem, then (S12, default on as the original) the 3x3 max pool."""
+    """ResNet18 for 32x32 images: 3x3 stride-1 stem, then (relu_prime S12, on as the original) the 3x3 max pool."""
     return ResNet(BasicBlock, [2, 2, 2, 2], num_classes, batch_norm=batch_norm, activation=activation,
                   width_mult=width_mult, imagenet_stem=False, maxpool_stem=maxpool_stem, in_channels=in_channels)
 
 
 def resnet50_imagenet(num_classes: int = 1000, activation: ActivationFactory = nn.ReLU, batch_norm: bool = True,
                       width_mult: float = 1.0) -> ResNet:
-    """ResNet50 for ImageNet (7x7 stride-2 stem and max pool, Bottleneck [3, 4, 6, 3]), 1000 classes (S16 fix)."""
+    """ResNet50 for ImageNet (7x7 stride-2 stem, max pool, Bottleneck [3, 4, 6, 3]), 1000 classes (relu_prime S16)."""
     return ResNet(Bottleneck, [3, 4, 6, 3], num_classes, batch_norm=batch_norm, activation=activation,
                   width_mult=width_mult, imagenet_stem=True, maxpool_stem=True)

@@ -1,4 +1,4 @@
-"""Residual segments as ODE discretisations (spec 2.1-2.3) and the chained memory-free adjoint (spec 2.2).
+"""Residual segments as ODE discretisations (§2.1-2.3) and the chained memory-free adjoint (§2.2).
 
 A segment of N residual functions integrates dx/dt = f(x, t) from 0 to 1 with step h = 1/N:
 - Euler: N steps x <- x + h f_n(x);
@@ -129,7 +129,7 @@ def integrate_adjoint(functions, x: torch.Tensor, method: str = "euler", local: 
                       bn_recompute: str = "restore") -> torch.Tensor:
     """The same integration with the chained adjoint: forward keeps only the final state.
 
-    `local=True` is what the original's tiny-network figures compute (spec 2.4, switch S1): every step's exact
+    `local=True` is what the original's tiny-network figures compute (§2.4, switch S1): every step's exact
     output is kept and each step rebuilds its input from it by one reverse step (no accumulated error, O(N)
     memory). `bn_recompute`: see the module docstring."""
     if bn_recompute not in BN_RECOMPUTE:

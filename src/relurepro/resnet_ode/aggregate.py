@@ -182,6 +182,18 @@ def read_finetune(path) -> pd.DataFrame:
     return schemas.read(path, finetune_schema(header))
 
 
+def read_imagenet_run(path, epochs: int | None = None) -> pd.DataFrame:
+    """An ImageNet run's metrics.csv (rule ro_imagenet_run, paper scale): relurepro.imagenet.COLUMNS per epoch,
+    then the run, device and configuration; checked against relurepro.relu_prime_tables.imagenet_run_schema."""
+    import pandera.pandas as pa
+
+    from relurepro import schemas
+    from relurepro.relu_prime_tables import imagenet_cfg_columns, imagenet_run_schema
+
+    record = {"run": pa.Column(str), "device": pa.Column(str), **imagenet_cfg_columns(pa, seed=True)}
+    return schemas.read(path, imagenet_run_schema(epochs, record), rows=epochs)
+
+
 def summarize(runs: pd.DataFrame) -> pd.DataFrame:
     """Per run: 100 - best-epoch test accuracy (the original's metric, S5 'best'), the last epoch's, and whether
     the run diverged (a diverged run's best is over its finite epochs; with none it is 100 % error)."""

@@ -1,4 +1,4 @@
-"""resnet_ode claims (spec 1: C2-C4, C7, C8) in machine-checkable forms. The paper's own numbers are unknown to the
+"""resnet_ode claims (§1: C2-C4, C7, C8) in machine-checkable forms. The paper's own numbers are unknown to the
 spec, so `published` shows the reference CSV's entry (spec measurements, labelled as such) or 'n/a'."""
 
 from __future__ import annotations
@@ -154,7 +154,7 @@ def tied_claims(tied: pd.DataFrame) -> list[dict]:
     return [claim("C6 (stand-in): the tied-weight net trains (test error with batch statistics <= 10 %)", "tied_cifar",
                   f"{bs:.1f} %", "n/a (Figure 3a values unknown)", "<= 10", bs <= 10),
             claim("P1: shared BN running statistics hurt the tied model in eval mode", "tied_cifar",
-                  f"eval {ev:.1f} % vs batch statistics {bs:.1f} %", "63.0 % vs 6.3 % (spec 5.2, 2-core CPU)",
+                  f"eval {ev:.1f} % vs batch statistics {bs:.1f} %", "63.0 % vs 6.3 % (§5.2, 2-core CPU)",
                   "eval > batch statistics + 5 points", ev > bs + 5)]
 
 
@@ -170,6 +170,6 @@ def finetune_claims(table: pd.DataFrame, reference: pd.DataFrame) -> list[dict]:
         if "max_abs_output_gap_untie" in t:
             gap = t.max_abs_output_gap_untie.iloc[0]
             rows.append(claim(f"untying is exact: untied == tied outputs in eval mode ({dataset})", "finetune_table",
-                              f"max |difference| {gap:.2g}", "bit-identical in the original (spec 2.8)", "<= 1e-5",
+                              f"max |difference| {gap:.2g}", "bit-identical in the original (§2.8)", "<= 1e-5",
                               gap <= 1e-5))
     return rows

@@ -1,4 +1,4 @@
-"""Cheap resnet_ode measurements (spec 3.9, 5.2): the reverse pass's reconstruction error vs depth (memory vs depth:
+"""Cheap resnet_ode measurements (§3.9, §5.2): the reverse pass's reconstruction error vs depth (memory vs depth:
 peak_memory)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""resnet_ode figures (spec 3), drawn with matplotlib from the aggregated CSVs; every figure prints its note (scale,
+"""resnet_ode figures (§3), drawn with matplotlib from the aggregated CSVs; every figure prints its note (scale,
 deviations, switches) under the panels."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Gradient errors of the adjoint against backprop (spec 2.9, Figure 4): the same net, the same batch, train-mode
+"""Gradient errors of the adjoint against backprop (§2.9, Figure 4): the same net, the same batch, train-mode
 batch norm; per non-bias parameter tensor, relative = mean((g_bp - g_adj)^2) / mean(g_bp^2) (a squared error),
 cosine similarity and mean squared difference."""
 

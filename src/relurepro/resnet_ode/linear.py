@@ -1,4 +1,4 @@
-"""The linear residual network of Figure 2 (spec 2.6d, 3.1): X = Id (Id + A_1/N) ... (Id + A_N/N) fitted to a
+"""The linear residual network of Figure 2 (§2.6d, §3.1): X = Id (Id + A_1/N) ... (Id + A_N/N) fitted to a
 random target by plain SGD from A = 0; the weights stay smooth in depth."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Networks of resnet_ode (spec 2.6a/f, 2.7): the tiny convolutional ResNet/HeunNet whose residual segment is an
+"""Networks of resnet_ode (§2.6a/f, §2.7): the tiny convolutional ResNet/HeunNet whose residual segment is an
 ODE discretisation (Euler or Heun, backprop or chained adjoint), and its piecewise-constant-in-depth init."""
 
 from __future__ import annotations
@@ -34,9 +34,9 @@ class TinyODENet(nn.Module):
 
     `stem="cifar"`: Conv5x5 stride 3 padding 1 (3 -> 16, no bias) + BN + ReLU, 32x32 -> 10x10, head avg-pool 4
     -> Linear(64, 10) (the original's iTinyResnet). `stem="digits"`: Conv3x3 (1 -> 16) + BN + ReLU on 8x8, global
-    average pool -> Linear(16, 10) (the quick-scale net, spec 2.6f).
+    average pool -> Linear(16, 10) (the quick-scale net, §2.6f).
 
-    `tied`: one residual function shared by all `depth` steps (the tiny analogue of the tied ResNets, spec 2.6b).
+    `tied`: one residual function shared by all `depth` steps (the tiny analogue of the tied ResNets, §2.6b).
     `local`: the adjoint rebuilds each step's input from that step's exact output (the original tiny-net code,
     switch S1) instead of the chained reverse pass. `bn_recompute`: batch norm in the adjoint's recomputations
     (see relurepro.resnet_ode.adjoint).
@@ -77,7 +77,7 @@ class TinyODENet(nn.Module):
 
 def piecewise_constant_init(net: TinyODENet, base: TinyODENet) -> TinyODENet:
     """Copy `base`'s stem and head into `net`, and residual function i <- base function floor(i * B / D) (B, D the
-    depths of base and net): blocks of identical copies for D >= B, a subsample for D < B (spec 2.7). A tied
+    depths of base and net): blocks of identical copies for D >= B, a subsample for D < B (§2.7). A tied
     `base` (B = 1 function) fills every function of `net` with its shared one: that is untying."""
     if net.tied:
         raise ValueError("piecewise-constant init fills distinct functions; the target net is tied")
@@ -92,7 +92,7 @@ def piecewise_constant_init(net: TinyODENet, base: TinyODENet) -> TinyODENet:
 
 def untie_tiny(tied: TinyODENet, depth: int | None = None, adjoint: bool = True) -> TinyODENet:
     """The untied copy of a tied tiny net unrolled at `depth` steps (default: its own): every residual function a
-    copy of the shared one, with its own batch norm; same outputs as the tied net at that depth (spec 2.8)."""
+    copy of the shared one, with its own batch norm; same outputs as the tied net at that depth (§2.8)."""
     depth = depth or tied.depth
     net = TinyODENet(depth, tied.method, adjoint, tied.stem_kind, zero_init=False,
                      channels=tied.conv.out_channels, classes=tied.fc.out_features, local=tied.local,

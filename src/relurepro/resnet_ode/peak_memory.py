@@ -1,11 +1,11 @@
-"""Peak memory of one forward + backward through MLP residual functions vs depth (spec 3.8): what the paper plots,
+"""Peak memory of one forward + backward through MLP residual functions vs depth (§3.8): what the paper plots,
 the peak over the whole training step, not only what autograd saves for backward.
 
 Each (mode, depth) point runs in a fresh process, so no allocator history from an earlier point leaks into it:
 - CUDA: the caching allocator's peak (`max_memory_allocated`) minus what was allocated after setup;
 - CPU: the peak resident set (VmHWM, reset after setup through /proc/self/clear_refs) minus the RSS after setup.
   glibc's mmap threshold is pinned at 64 KiB, so every state-sized tensor is its own mapping and leaves RSS when
-  freed; otherwise the heap keeps freed blocks and RSS stops following live tensors (spec 3.8: the numbers then
+  freed; otherwise the heap keeps freed blocks and RSS stops following live tensors (§3.8: the numbers then
   depend on run order).
 Setup (parameters, input) and a two-function warm-up (one-time kernel and thread-pool allocations) happen before
 the baseline, so the peak is what the forward + backward itself adds: activations, transients, gradients.
@@ -30,7 +30,7 @@ RUNS = {"backprop": integrate, "adjoint": integrate_adjoint}
 
 
 def mlp_residuals(n: int, d: int = 500, hidden: int = 8) -> nn.ModuleList:
-    """N distinct residual functions Linear(d, hidden) -> Tanh -> Linear(hidden, d) (spec 2.6e)."""
+    """N distinct residual functions Linear(d, hidden) -> Tanh -> Linear(hidden, d) (§2.6e)."""
     return nn.ModuleList([nn.Sequential(nn.Linear(d, hidden), nn.Tanh(), nn.Linear(hidden, d)) for _ in range(n)])
 
 

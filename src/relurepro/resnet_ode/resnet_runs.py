@@ -1,4 +1,4 @@
-"""Paper-scale runs of the bottleneck ODE ResNets (spec 3.2-3.4, 3.7): tied pretraining on CIFAR-10 and ImageNet,
+"""Paper-scale runs of the bottleneck ODE ResNets (§3.2-3.4, §3.7): tied pretraining on CIFAR-10 and ImageNet,
 ResNet-101 with and without the adjoint on ImageNet (Figure 3b), and Table 2's untie-then-fine-tune.
 
 CIFAR-10 runs train through `relurepro.training.train` (tensor-resident data, crop + flip); ImageNet runs through

@@ -1,4 +1,4 @@
-"""Bottleneck ResNets with ODE-like residual stages (spec 2.6b/c, 2.8).
+"""Bottleneck ResNets with ODE-like residual stages (§2.6b/c, §2.8).
 
 Each of the four stages is one ordinary bottleneck (stride and projection) followed by a residual segment of
 pre-activation bottlenecks integrated with step 1/count: **tied** (one shared function applied count times, the
@@ -119,7 +119,7 @@ def tied_resnet(classes: int, n_layers: int) -> ODEResNet:
 
 def untie(tied: ODEResNet, adjoint_above: int | None = None, bn_recompute: str = "restore") -> ODEResNet:
     """The untied model with the same counts: stem, first bottlenecks and FC copied, each stage's shared function
-    copied into every residual function (each with its own BN). Same outputs in eval mode (spec 2.8)."""
+    copied into every residual function (each with its own BN). Same outputs in eval mode (§2.8)."""
     counts = [seg.count for seg in tied.segments()]
     untied = ODEResNet(tied.fc.out_features, counts, tied=False, adjoint_above=adjoint_above,
                        bn_recompute=bn_recompute)

@@ -2,7 +2,7 @@
 untie-then-fine-tune-with-the-adjoint refinement (Table 2's recipe) on the tiny net.
 
 Data: CIFAR-10 at paper scale (crop + flip, the original's normalisation), scikit-learn's digits otherwise
-(spec 5.2: the first 1,400 images of a fixed permutation for training, the other 397 for testing, standardised
+(§5.2: the first 1,400 images of a fixed permutation for training, the other 397 for testing, standardised
 with the training split's mean and standard deviation).
 """
 
@@ -24,14 +24,14 @@ from relurepro.transforms import CIFAR10_STATS, random_crop_flip
 
 DIGITS_TRAIN = 1400
 CIFAR_MEAN, CIFAR_STD = CIFAR10_STATS
-BASE_DEPTH = 8  # the random net whose functions are copied piecewise-constant in depth (spec 2.7)
+BASE_DEPTH = 8  # the random net whose functions are copied piecewise-constant in depth (§2.7)
 GRADS = ("backprop", "adjoint")
 INITS = ("iid", "piecewise_constant")
 
 
 @dataclass(frozen=True)
 class TinyRecipe:
-    """One training recipe of the tiny nets (paper: spec 3.5; quick: spec 5.2)."""
+    """One training recipe of the tiny nets (paper: §3.5; quick: §5.2)."""
 
     dataset: str  # 'digits' | 'cifar10'
     epochs: int
@@ -103,7 +103,7 @@ def split_grad(name: str) -> tuple[str, str]:
 
 def build(recipe: TinyRecipe, depth: int, method: str, grad: str, seed: int, tied: bool = False,
           bn_recompute: str = "restore") -> TinyODENet:
-    """The seeded tiny net of one run; piecewise-constant init copies a random depth-8 base net (spec 2.7)."""
+    """The seeded tiny net of one run; piecewise-constant init copies a random depth-8 base net (§2.7)."""
     if grad not in GRADS:
         raise ValueError(f"unknown gradient mode {grad!r}; choose one of {GRADS}")
     seed_everything(seed)

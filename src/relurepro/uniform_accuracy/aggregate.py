@@ -1,4 +1,4 @@
-"""Aggregation (spec 2.7, 2.8): mean over seeds, max or average over teachers, min over algorithms, power fits.
+"""Aggregation (§2.7, §2.8): mean over seeds, max or average over teachers, min over algorithms, power fits.
 
 An algorithm is (width, experiment, checkpoint): the minimum over algorithms picks the stopping time by the test
 error (the original's oracle early stopping; `oracle_early_stopping=False` keeps only the last checkpoint).

@@ -1,5 +1,5 @@
-"""uniform_accuracy claims C1-C5 (spec 1.2) in their machine-checkable forms: 5.1.6 at paper scale, the robust
-CPU checks of 5.2.4 otherwise. No exact values are asserted."""
+"""uniform_accuracy claims C1-C5 (§1.2) in their machine-checkable forms: §5.1.6 at paper scale, the robust
+CPU checks of §5.2.4 otherwise. No exact values are asserted."""
 
 from __future__ import annotations
 

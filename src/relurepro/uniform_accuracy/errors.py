@@ -1,5 +1,5 @@
 """L1, L2 and L-infinity errors of stacked students against their targets on many points, in bounded chunks
-(spec 2.5): the uniform error is a Monte-Carlo maximum over the test points, not a supremum."""
+(§2.5): the uniform error is a Monte-Carlo maximum over the test points, not a supremum."""
 
 from __future__ import annotations
 

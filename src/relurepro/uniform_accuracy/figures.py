@@ -1,4 +1,4 @@
-"""uniform_accuracy figures (spec 3), drawn with matplotlib from aggregated CSVs and stored plot values.
+"""uniform_accuracy figures (§3), drawn with matplotlib from aggregated CSVs and stored plot values.
 
 Every figure prints its note (scale and deviations) under the panels.
 """

@@ -1,4 +1,4 @@
-"""Zoom windows of the illustration (spec 3): around the largest interior maxima of |model - target|.
+"""Zoom windows of the illustration (§3): around the largest interior maxima of |model - target|.
 
 The global maximum may sit at the domain edge outside the samples' hull, which is not the figure's message, so
 only points between the smallest and the largest sample count, and a window must lie inside the samples' hull;

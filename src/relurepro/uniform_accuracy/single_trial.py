@@ -1,4 +1,4 @@
-"""One trial in the original's order of random draws (spec 2.4, 2.6): the sine run.
+"""One trial in the original's order of random draws (§2.4, §2.6): the sine run.
 
 The batched trainer gives each student its own generators, so a student's result does not depend on what else
 its job trains. A single trial can follow the original draw for draw instead: the trial seed set once (Python,

@@ -1,4 +1,4 @@
-"""The "5x32" teacher networks and the sine target (spec 2.2, 2.6)."""
+"""The "5x32" teacher networks and the sine target (§2.2, §2.6)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from relurepro.uniform_accuracy.stacked import StackedMLP, linear_stack
 
 TEACHER_WIDTH, TEACHER_DEPTH = 32, 5
 
-# First three first-layer weights and u(0) of a few teachers (spec 2.2): a changed construction order shows here.
+# First three first-layer weights and u(0) of a few teachers (§2.2): a changed construction order shows here.
 FINGERPRINT = {
     (1, 0): ([0.181061, -0.405958, -0.308786], -0.772050),
     (1, 1): ([-0.457049, -0.328605, -0.224532], -0.586570),
@@ -82,7 +82,7 @@ def load_teachers(path: str | Path, seeds: list[int], dtype=torch.float64, devic
 
 
 class SineTarget(nn.Module):
-    """u(x) = log(sin(50x) + 2) + sin(5x) on [-0.5, 0.5] (spec 2.6), for K copies: (K, n, 1) or (n, 1) -> (K, n)."""
+    """u(x) = log(sin(50x) + 2) + sin(5x) on [-0.5, 0.5] (§2.6), for K copies: (K, n, 1) or (n, 1) -> (K, n)."""
 
     def __init__(self, copies: int = 1):
         super().__init__()

@@ -1,4 +1,4 @@
-"""Batched teacher-student training (spec 2.4, 2.5): all students of one (d, experiment, m, width) cell in one
+"""Batched teacher-student training (§2.4, §2.5): all students of one (d, experiment, m, width) cell in one
 program, checkpointed after every iteration so a killed job resumes with the same result.
 
 A student is a (teacher, trial seed) pair. The trial seed fixes the student's initialisation, its training
