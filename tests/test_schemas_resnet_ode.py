@@ -57,6 +57,11 @@ def imagenet_run() -> pd.DataFrame:
     return pd.concat([t[list(t.columns[:11])].assign(run="tied", device="cuda"), t[cfg].assign(cfg_seed=0)], axis=1)
 
 
+def weights(n: int = 3, d: int = 2, steps: int = 2) -> pd.DataFrame:
+    return pd.DataFrame([(n, k, layer, i, j, 0.1 * (k + layer + i - j)) for k in range(steps) for layer in range(n)
+                         for i in range(d) for j in range(d)], columns=["N", "step", "layer", "i", "j", "value"])
+
+
 CASES = {  # reader, valid table, column to mistype, a table breaking a cross-column rule, its message
     "linear": (linear.read_summary, linear_summary(), "N", linear_summary().assign(recorded=5), "recorded - 1"),
     "reconstruction": (experiments.read_reconstruction, reconstruction(), "error",
@@ -65,6 +70,7 @@ CASES = {  # reader, valid table, column to mistype, a table breaking a cross-co
                  gradient_table().assign(seed=[0, 1, 0]), "one base, batch, seed"),
     "tiny": (aggregate.read_summary, tiny_summary(), "epochs", tiny_summary().assign(error_best=20.0),
              "error_best <= error_last"),
+    "weights": (linear.read_weights, weights(), "value", weights().iloc[:-1], "every entry"),
     "memory": (peak_memory.read_memory, memory(), "depth", memory().assign(device="cuda"), "CUDA metric"),
     "imagenet": (aggregate.read_imagenet_run, imagenet_run(), "val_top5",
                  imagenet_run().assign(diverged=False), "NaN loss exactly in diverged rows"),

@@ -77,3 +77,28 @@ def read_summary(path, rows: int | None = None):
     from relurepro import schemas
 
     return schemas.read(path, summary_schema(), rows=rows)
+
+
+def weights_schema():
+    """linear/weights.csv (rule ro_linear): every entry (i, j) of every layer's matrix at every recorded step, of
+    one depth N: steps 0..k-1, layers 0..N-1, a square d x d matrix."""
+    import pandera.pandas as pa
+
+    index = pa.Column(int, pa.Check.ge(0))
+    return pa.DataFrameSchema({
+        "N": pa.Column(int, pa.Check.ge(1)), "step": index, "layer": index, "i": index, "j": index,
+        "value": pa.Column(float, coerce=True, nullable=True),  # NaN where SGD diverged
+    }, strict=True, ordered=True, unique=["N", "step", "layer", "i", "j"], checks=[
+        pa.Check(lambda t: t["N"].nunique() == 1, error="one depth N"),
+        pa.Check(lambda t: (t["layer"] < t["N"]) & (t["i"] <= t["j"].max()) & (t["j"] <= t["i"].max()),
+                 error="layer < N, square matrices"),
+        pa.Check(lambda t: len(t) == (t["step"].max() + 1) * t["N"].iloc[0] * (t["i"].max() + 1) ** 2,
+                 error="every entry of every layer at steps 0..k-1"),
+    ])
+
+
+def read_weights(path):
+    """linear/weights.csv checked against `weights_schema` (a violation names the file and its lines)."""
+    from relurepro import schemas
+
+    return schemas.read(path, weights_schema())
