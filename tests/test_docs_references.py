@@ -42,7 +42,9 @@ def tracked(paths=FOLDERS) -> list[Path]:
     out = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "--", *paths],
                          cwd=ROOT, capture_output=True, text=True, check=True).stdout.split("\n")
     files = [ROOT / p for p in out if p]
-    return sorted(f for f in files if f.is_file() and f.suffix in TEXT_SUFFIXES and f != THIS)
+    # config/reference/*.csv: the `source` column of the reference values cites the docs too.
+    return sorted(f for f in files if f.is_file() and f != THIS and (f.suffix in TEXT_SUFFIXES or (
+        f.suffix == ".csv" and f.relative_to(ROOT).parts[0] == "config")))
 
 
 def headings(paper: str) -> set[str]:
