@@ -66,7 +66,7 @@ def test_frozen_parameters_still_backpropagate():
     assert u.grad is not None and leaf.p1.grad is None
 
 
-# (net, in_shape) -> (non-AAF params, AHAF params, LEAF params), spec table 2.3.
+# (net, in_shape) -> (non-AAF params, AHAF params, LEAF params), the table of §2.3.
 SIZES = {
     ("lenet5", (1, 28, 28)): (431_000, 30_440, 60_880),
     ("lenet5", (3, 32, 32)): (657_000, 42_360, 84_720),
