@@ -26,11 +26,17 @@ for _key, _empty in {
 validate(config, "config/schema.yaml")
 
 
+# Where a rule runs is stated by the rule: under a cluster executor the light steps (aggregation, tables, figures,
+# claims, manifests, downloads) say `localrule: True` and run on the submit host; every other rule is a compute rule
+# with a benchmark and a work model in the cost estimate (relurepro.cost.work, tests/test_workflow.py checks both).
+
+
 # The first rule is the default target.
 rule all:
     """Every figure of every paper and the top manifest."""
     input:
         "figures/all",
+    localrule: True
 
 
 include: "workflow/common.smk"
@@ -48,6 +54,10 @@ include: "workflow/constnet.smk"
 include: "workflow/report.smk"
 
 
+# Every rule file has registered its figures (register_figure, workflow/common.smk): each needs a caption.
+FIGURES.freeze()
+
+
 # Library code is part of what a job runs: every script rule carries a hash of the relurepro modules its script
 # imports (directly or not) as the param `library_code`, so a change there reruns exactly the jobs that run it.
 from relurepro.pipeline.code_version import fingerprint
@@ -59,9 +69,3 @@ for _rule in workflow.rules:
                 _rule.basedir.join(_rule.script).get_path_or_uri(secret_free=True)
             )
         )
-
-
-# Under a cluster executor the light steps (aggregation, tables, figures, claims, manifests, downloads) run on the
-# submit host, not as cluster jobs: they are the rules without a benchmark, as every compute rule has one. (What the
-# `localrules:` keyword calls; the keyword itself takes literal names only.)
-workflow.localrules(*[rule.name for rule in workflow.rules if rule.benchmark is None])

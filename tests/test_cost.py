@@ -49,7 +49,13 @@ def test_job_seconds_add_start_up_and_light_jobs_cost_the_prior(toy_work):
     job = toy(1, gmac=100, steps=1000, bits=32)
     assert model.job_seconds(job, "cpu") == pytest.approx(10 + 100 * 1.0 + 1000 * 0.01)
     assert model.job_seconds(job, "gpu") == pytest.approx(20 + 100 * 0.001 + 1000 * 0.002)
-    assert model.job_seconds(JobInfo(2, "some_figure"), "cpu") == 30
+    assert model.job_seconds(JobInfo(2, "some_figure", local=True), "cpu") == 30
+
+
+def test_a_compute_rule_without_a_work_model_is_an_error_not_a_light_job():
+    model = cost.CostModel(MODEL)
+    with pytest.raises(KeyError, match="compute rule 'new_train' has no work model"):
+        model.job_seconds(JobInfo(1, "new_train", benchmark="benchmarks/new/1.tsv"), "cpu")
 
 
 def test_calibration_is_measured_over_predicted_compute_and_skips_start_up_bound_jobs(toy_work):
@@ -72,11 +78,11 @@ def hand_made_dag():
         1: toy(1, gmac=3600, outputs=["data/x/verified.json"], gpu=False),                  # D: 10 + 3600 cpu s
         2: toy(2, steps=1_800_000),                                                         # A: 20 + 3600 gpu s
         3: toy(3, steps=3_600_000),                                                         # B: 20 + 7200 gpu s
-        4: JobInfo(4, "table", outputs=("results/relu_prime/table.csv",)),                 # T: 30 cpu s
-        5: JobInfo(5, "figure", outputs=("figures/relu_prime/f1.pdf", "figures/relu_prime/f1.png")),
-        6: JobInfo(6, "figure", outputs=("figures/relu_prime/f2.pdf",)),
-        7: JobInfo(7, "figure", outputs=("figures/leaf/f3.pdf",)),
-        8: JobInfo(8, "claims", outputs=("results/relu_prime/claims.csv",)),
+        4: JobInfo(4, "table", outputs=("results/relu_prime/table.csv",), local=True),     # T: 30 cpu s
+        5: JobInfo(5, "figure", outputs=("figures/relu_prime/f1.pdf", "figures/relu_prime/f1.png"), local=True),
+        6: JobInfo(6, "figure", outputs=("figures/relu_prime/f2.pdf",), local=True),
+        7: JobInfo(7, "figure", outputs=("figures/leaf/f3.pdf",), local=True),
+        8: JobInfo(8, "claims", outputs=("results/relu_prime/claims.csv",), local=True),
     }
     deps = {1: set(), 2: {1}, 3: set(), 4: {2, 3}, 5: {4}, 6: {4}, 7: {3}, 8: {4}}
     return JobDag(jobs, deps)
@@ -146,7 +152,7 @@ def test_constnet_macs_match_the_library_model():
 
 def test_work_of_a_paper_training_job_and_a_uniform_accuracy_job():
     ctx = {"datasets": {"cifar10": {"train": 50000, "test": 10000}}, "options": {}}
-    job = JobInfo(1, "relu_prime_train", {"job": "net~vgg11/width~1/init~default/data~cifar10-train-all-test-all/"
+    job = JobInfo(1, "rp_train", {"job": "net~vgg11/width~1/init~default/data~cifar10-train-all-test-all/"
                                                  "prep~cifar10/opt~sgd/lr~0.05/batch~128/epochs~200/tmax~200/mode~set/"
                                                  "grid~off/bn~0/alpha~0.5/dropout~0/seeds~3"})
     work = cost_work.relu_prime_train(job, ctx)
@@ -183,7 +189,7 @@ def test_benchmark_files_are_read_by_job_and_by_rule_pattern(tmp_path, toy_work)
 
 @pytest.mark.workflow
 def test_paper_estimate_of_relu_prime_has_a_row_per_figure_and_gpu_hours(workdir):
-    # One stale-looking benchmark of a quick intro trace: calibrates intro_trace through the rule's path pattern.
+    # One stale-looking benchmark of a quick intro trace: calibrates rp_intro_trace through the rule's path pattern.
     bench = workdir / "benchmarks/relu_prime/intro/mnist5k-all-5000/bits~32/iterations~469/trace.tsv"
     bench.parent.mkdir(parents=True)
     bench.write_text("s\th:m:s\n108.0\t0:01:48\n")
@@ -196,9 +202,9 @@ def test_paper_estimate_of_relu_prime_has_a_row_per_figure_and_gpu_hours(workdir
     for fid in ("cifar_vgg11_sgd_test", "svhn_vgg11_adam_train_bn", "imagenet_resnet50", "volume_mnist"):
         assert figures[fid].gpu_h > 0, fid
     assert figures["best_lr"].gpu_h == 0  # stored values, nothing trained
-    training = next(r for r in est.rules if r["rule"] == "relu_prime_train")
+    training = next(r for r in est.rules if r["rule"] == "rp_train")
     assert training["device"] == "gpu" and training["jobs"] == 1791 and training["gpu_h"] > 0
-    assert est.model.calibrations["intro_trace"].benchmarks == 1
+    assert est.model.calibrations["rp_intro_trace"].benchmarks == 1
     totals = {t["paper"]: t for t in est.papers}
     assert math.isclose(totals["relu_prime"]["gpu_h"], sum(r.gpu_h for r in est.rows), rel_tol=1e-9)
     text = render(est)

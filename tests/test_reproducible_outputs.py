@@ -18,7 +18,7 @@ from relurepro.reproducible import strip_notebook_times
 
 pytestmark = pytest.mark.workflow
 
-MATPLOTLIB = ["figures/resnet_ode/tied_imagenet.pdf", "figures/resnet_ode/tied_imagenet.png"]  # rule ro_not_computed
+MATPLOTLIB = ["figures/resnet_ode/tied_imagenet.pdf", "figures/resnet_ode/tied_imagenet.png"]  # rule not_computed
 PAPERMILL = ["figures/relu_prime/best_lr.pdf", "figures/relu_prime/best_lr.png", "results/relu_prime/best_lr.csv",
              "results/relu_prime/notebooks/best_lr.ipynb", "results/relu_prime/notebooks/best_lr.html"]
 FIGURES = {"tied_imagenet": ["none"], "best_lr": ["none"]}  # manifest rows over both builds' figures
@@ -55,7 +55,7 @@ def two_builds(tmp_path_factory):
     run_snakemake(root, *targets)
     first = keep(root, MATPLOTLIB + PAPERMILL, tmp_path_factory.mktemp("first"))
     time.sleep(1.1)
-    run_snakemake(root, *targets, "--forcerun", "ro_not_computed", "best_lr_figure")
+    run_snakemake(root, *targets, "--forcerun", "not_computed", "rp_best_lr_figure")
     return first, root
 
 
@@ -91,14 +91,14 @@ batch,64,32,10.0,10.0,12.0
 
 @pytest.mark.skipif(shutil.which("Rscript") is None, reason="needs R (Rscript) with ggplot2")
 def test_a_rebuilt_r_figure_is_byte_identical(tmp_path):
-    """The volume_mnist R script (as rule volume_mnist_figure runs it) in two folders, a second apart."""
+    """The volume_mnist R script (as rule rp_volume_mnist_figure runs it) in two folders, a second apart."""
     builds = []
     for name in ("first", "second"):
         build = tmp_path / name
         build.mkdir()
         (build / "volume_mnist.csv").write_text(VOLUME_CSV)
         (build / "Snakefile").write_text(textwrap.dedent(f"""\
-            rule volume_mnist_figure:
+            rule rp_volume_mnist_figure:
                 input: "volume_mnist.csv"
                 output: pdf="volume_mnist.pdf", png="volume_mnist.png"
                 log: "volume_mnist.log"

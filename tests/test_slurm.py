@@ -21,8 +21,8 @@ from slurm_cluster import ClusterUnavailable, start_cluster, stop_cluster
 pytestmark = [pytest.mark.workflow, pytest.mark.slurm]
 
 TARGET = "figures/relu_prime/mnist_sgd_test.pdf"
-TRAIN_RULE = "relu_prime_train"
-LOCAL_RULES = ("relu_prime_train_table", "relu_prime_test_box")
+TRAIN_RULE = "rp_train"
+LOCAL_RULES = ("rp_train_table", "rp_test_box")
 # The README's settings for a cluster without an accounting database, and status checks fast enough for a test
 # (a real cluster keeps the plugin's defaults); logs of successful jobs kept to be inspected.
 CLUSTER_FLAGS = ("--slurm-no-account", "--slurm-status-command", "squeue", "--slurm-requeue",

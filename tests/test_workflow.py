@@ -5,12 +5,17 @@ import re
 import sys
 import time
 
+import json
+
 import pandas as pd
 import pytest
+import yaml
 
-from conftest import REPO, snakemake
+from conftest import REPO, copy_workflow, snakemake
 
 from relurepro import manifest
+from relurepro.cost.dag import load_dag, load_rules
+from relurepro.cost.work import WORK
 from relurepro.volume_mnist import COLUMNS, validate_aggregate
 
 pytestmark = pytest.mark.workflow
@@ -36,13 +41,81 @@ def test_snakefmt_check():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+# Each paper's rule files and the prefix every rule in them carries; the shared files' rules keep neutral names.
+PREFIXES = {"relu_prime": "rp_", "uniform_accuracy": "ua_", "resnet_ode": "ro_", "leaf": "leaf_", "constnet": "cn_"}
+SHARED_RULES = {"all", "not_computed", "download_dataset", "report_figure", "paper_manifest", "claims_summary",
+                "manifest"}
+
+
+@pytest.mark.parametrize("scale", ["smoke", "quick", "paper"])
+def test_every_rule_is_local_or_a_priced_compute_rule(workdir, scale):
+    """Where a rule runs is stated: `localrule: True` (a light step on the submit host), or a compute rule with a
+    benchmark, a work model (relurepro.cost.work) and coefficients in config/cost_model.yaml, so the cost
+    estimate never prices a new compute rule as light. Every rule name the cost model and the SLURM profile give
+    is a rule, and every rule carries its paper's prefix."""
+    rules, _ = load_rules(scale, workdir)
+    table = yaml.safe_load((workdir / "config" / "cost_model.yaml").read_text())["rules"]
+    unpriced = [r.name for r in rules.values() if not r.local and not (r.benchmark and r.name in WORK
+                                                                           and r.name in table)]
+    assert not unpriced, f"compute rules without a benchmark or a cost-model entry: {unpriced}"
+    slurm = yaml.safe_load((workdir / "profiles" / "slurm" / "config.yaml").read_text())["set-resources"]
+    assert not [name for name in slurm if name in rules and rules[name].local], "SLURM resources for a local rule"
+    if scale == "paper":  # every rule exists at paper scale (ro_tied_imagenet_figure only there)
+        for names, where in ((WORK, "relurepro.cost.work.WORK"), (table, "config/cost_model.yaml"),
+                             (slurm, "profiles/slurm/config.yaml")):
+            assert not set(names) - set(rules), f"{where} names no rule: {sorted(set(names) - set(rules))}"
+    for rule in rules.values():
+        paper = next((p for p in PREFIXES if rule.snakefile.startswith(f"workflow/{p}")), None)
+        if paper is None:
+            assert rule.name in SHARED_RULES, f"{rule.name} ({rule.snakefile}): not a shared rule"
+        else:
+            assert rule.name.startswith(PREFIXES[paper]), f"{rule.name} ({rule.snakefile}): no {PREFIXES[paper]}"
+
+
+def _reorder_includes(root):
+    """The Snakefile with every include after common.smk (data, the papers' rule files, report) in reverse order."""
+    snakefile = root / "Snakefile"
+    lines = snakefile.read_text().splitlines(keepends=True)
+    at = [i for i, line in enumerate(lines) if line.startswith("include: ")]
+    assert lines[at[0]] == 'include: "workflow/common.smk"\n' and at == list(range(at[0], at[0] + len(at)))
+    lines[at[1]:at[-1] + 1] = reversed(lines[at[1]:at[-1] + 1])
+    snakefile.write_text("".join(lines))
+    return [line.split('"')[1] for line in lines[at[0]:at[-1] + 1]]
+
+
+def _jobs_by_output(dag):
+    """Each job keyed by its outputs, with its rule, wildcards, params, benchmark, placement and inputs' jobs."""
+    outputs = {jobid: job.outputs for jobid, job in dag.jobs.items()}
+    return {job.outputs: (job.rule, job.wildcards, json.dumps(job.params, sort_keys=True, default=str), job.benchmark,
+                          job.gpu, job.threads, job.local, sorted(outputs[d] for d in dag.deps[jobid]))
+            for jobid, job in dag.jobs.items()}
+
+
+def test_include_order_does_not_matter(workdir, tmp_path_factory):
+    """Rule files define what they use and read only common.smk's globals; figures register through
+    register_figure: the rule files included in reverse order give the same rules, the same figure registry
+    (in the same order, so the same manifests) and the same job DAG."""
+    reordered = copy_workflow(tmp_path_factory.mktemp("reordered"))
+    order = _reorder_includes(reordered)
+    assert order[1] == "workflow/report.smk" and order[-1] == "workflow/data.smk"
+    for scale in ("smoke", "paper"):
+        rules, figures = load_rules(scale, workdir)
+        rules_reordered, figures_reordered = load_rules(scale, reordered)
+        assert rules == rules_reordered, scale
+        assert {p: list(f.items()) for p, f in figures.items()} == {
+            p: list(f.items()) for p, f in figures_reordered.items()}, scale
+        assert all(figures.values()), scale
+    dag = load_dag("smoke", "cpu", ["figures/all"], workdir)
+    assert _jobs_by_output(dag) == _jobs_by_output(load_dag("smoke", "cpu", ["figures/all"], reordered))
+
+
 @pytest.mark.parametrize("scale", ["smoke", "quick", "paper"])
 def test_dry_run_every_scale(workdir, scale):
     start = time.perf_counter()
     proc = snakemake(workdir, "-n", "figures/all", "--config", f"scale={scale}")
     seconds = time.perf_counter() - start
     counts = job_counts(proc.stdout)
-    assert counts["manifest"] == 1 and counts["volume_mnist_figure"] == 1 and counts["volume_mlp_cell"] > 0
+    assert counts["manifest"] == 1 and counts["rp_volume_mnist_figure"] == 1 and counts["rp_volume_mlp_cell"] > 0
     # A regression guard with generous bounds (issue 8): planning the paper scale's thousands of jobs stays fast.
     assert seconds < 15, f"dry-run took {seconds:.1f} s"
     # A cluster job gets its wildcards on a command line (--target-jobs rule:key=value,...): no value may hold the
@@ -103,7 +176,7 @@ def test_paper_dry_run_lists_every_resnet_ode_run_on_gpu(workdir):
     counts = job_counts(proc.stdout)
     assert counts["ro_tiny_train"] == len(runs) and counts["ro_imagenet_run"] == 3
     assert counts["ro_cifar_tied"] == counts["ro_cifar_finetune"] == counts["ro_imagenet_finetune"] == 1
-    assert counts["ro_tied_imagenet_figure"] == 1 and "ro_not_computed" not in counts
+    assert counts["ro_tied_imagenet_figure"] == 1 and "not_computed" not in counts
     for rule in ("ro_tiny_train", "ro_imagenet_run", "ro_cifar_tied", "ro_imagenet_finetune"):
         blocks = re.findall(rf"rule {rule}:.*?resources: ([^\n]*)", proc.stdout, re.S)
         assert blocks and all("gpu=1" in b for b in blocks), rule
@@ -124,7 +197,7 @@ def test_paper_dry_run_lists_every_leaf_run(workdir):
     assert ("kerasnet", "cifar10", "ReLU", "leaf", "rmsprop", "0", "1", "42") in runs
     blocks = re.findall(r"rule leaf_train:.*?resources: ([^\n]*)", proc.stdout, re.S)
     assert blocks and all("gpu=1" in b for b in blocks)
-    assert "leaf_not_computed" not in job_counts(proc.stdout)
+    assert "not_computed" not in job_counts(proc.stdout)
 
 
 def test_paper_dry_run_lists_the_constnet_runs(workdir):
@@ -203,7 +276,7 @@ def test_data_root_with_braces_is_refused_by_name(workdir):
 
 def test_one_figure_needs_only_its_own_jobs(workdir):
     proc = snakemake(workdir, "-n", "figures/relu_prime/volume_mnist.pdf", "--config", "scale=smoke")
-    assert set(job_counts(proc.stdout)) == {"volume_mlp_cell", "volume_mnist_table", "volume_mnist_figure"}
+    assert set(job_counts(proc.stdout)) == {"rp_volume_mlp_cell", "rp_volume_mnist_table", "rp_volume_mnist_figure"}
 
 
 def test_smoke_run_builds_every_figure_and_manifest(smoke_run):
@@ -248,6 +321,6 @@ def test_no_op_rebuild_after_a_smoke_run_is_fast(smoke_run):
 def test_rebuilding_one_figure_reruns_only_that_figure(smoke_run):
     (smoke_run / "figures" / "relu_prime" / "volume_mnist.pdf").unlink()
     proc = snakemake(smoke_run, "--cores", "1", "figures/relu_prime/volume_mnist.pdf", "--config", "scale=smoke")
-    assert job_counts(proc.stderr + proc.stdout) == {"volume_mnist_figure": 1}
+    assert job_counts(proc.stderr + proc.stdout) == {"rp_volume_mnist_figure": 1}
     assert (smoke_run / "figures" / "relu_prime" / "volume_mnist.pdf").exists()
 

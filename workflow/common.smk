@@ -1,13 +1,24 @@
-"""Scale loading, path helpers, wildcard constraints, device selection and the papermill command shared by every
-rule file."""
+"""What every rule file shares: the scale, wildcard constraints, device selection, the dataset stamp a rule waits
+for, the figure registry (register_figure; workflow/report.smk reads it), the papermill command and the one rule
+that draws the page of a figure the scale does not compute. Rule files read no other rule file's globals, only
+these, so their include order does not matter (tests/test_workflow.py checks it)."""
 
+import re
 import shutil
-import sys
+from functools import partial
 from pathlib import Path
 
+import yaml
 from snakemake.exceptions import WorkflowError
 
+from relurepro import archives
 from relurepro.pipeline.config import deviations_note, expose_library, load_scale
+from relurepro.pipeline.rules import (
+    PAPERS,
+    FigureRegistry,
+    not_computed,
+    papermill_shell,
+)
 from relurepro.reproducible import pin_source_date
 
 # Jobs import the library from this checkout, also inside --use-conda environments and on cluster nodes.
@@ -35,7 +46,11 @@ USE_GPU = config["device"] == "cuda" or (
 GPU = 1 if USE_GPU else 0
 
 
+# Global constraints apply to every rule, but to a rule's benchmark and log paths only when set before the rule is
+# defined: a wildcard name the rules of several rule files use is constrained here, and a rule file's own global
+# constraints name only wildcards of its own rules (else its include order would matter).
 wildcard_constraints:
+    seed=r"\d+",  # resnet_ode, leaf and constnet runs
     bits="16|32|64",
     layers=r"\d+(-\d+)*",  # one depth, or nested depths of one volume_mnist job ("1-2-3")
     neurons=r"\d+",
@@ -46,18 +61,38 @@ wildcard_constraints:
     split="train|test|extra|all",
 
 
-# papermill/jupyter: the conda env's with --use-conda, else the ones beside the Python running Snakemake
-# (the project venv, also when it is not activated): that folder is appended to PATH as a fallback.
-FALLBACK_BIN = str(Path(sys.executable).parent)
+# dataset_ready(name): what a rule reading dataset `name` needs first (nothing for embedded sets, the verified.json
+# stamp of workflow/data.smk's download else). A partial, not a def: the lint wants functions out of rule files.
+dataset_ready = partial(archives.dataset_ready, data_root=config["data_root"])
+
+# Every figure of the scale, registered by its paper's rule file: register_figure(paper, figure id, deviations).
+# What each figure shows, for its report caption; a figure without one stops the run (FIGURES.freeze, Snakefile).
+with open(Path(workflow.basedir) / "workflow" / "report" / "captions.yaml") as f:
+    FIGURES = FigureRegistry(yaml.safe_load(f), PAPERS)
+register_figure = FIGURES.register
+
+# '<paper>/<figure id>' -> why this scale does not compute it: rule not_computed draws that figure's page.
+NOT_COMPUTED = not_computed(SC)
 
 
-def papermill_shell(parameters):
-    """The shell command of a papermill figure rule (input.notebook -> output.notebook, params.fallback_bin,
-    log): execute with `parameters` (papermill -p options), strip the run's times and random cell id from the
-    executed notebook (a rerun is byte-identical), then export its HTML."""
-    return (
-        "export PATH=$PATH:{params.fallback_bin:q}; (papermill {input.notebook} {output.notebook} -k python3"
-        f" --log-output {parameters}"
-        " && python -m relurepro.strip_notebook {output.notebook:q}"
-        " && jupyter nbconvert --to html {output.notebook:q}) > {log} 2>&1"
-    )
+rule not_computed:
+    """A figure this scale does not compute (relurepro.pipeline.rules.not_computed): a page that says so and why,
+    no data."""
+    output:
+        pdf="figures/{missing_figure}.pdf",
+        png="figures/{missing_figure}.png",
+    log:
+        "logs/{missing_figure}.log",
+    wildcard_constraints:
+        missing_figure="|".join(map(re.escape, NOT_COMPUTED)) or "(?!x)x",
+    localrule: True
+    conda:
+        "../envs/torch.yaml"
+    params:
+        title=lambda w: w.missing_figure,
+        reason=lambda w: NOT_COMPUTED[w.missing_figure],
+        note=lambda w: deviations_note(
+            SCALE, FIGURES.deviations(*w.missing_figure.split("/"))
+        ),
+    script:
+        "../scripts/not_computed.py"

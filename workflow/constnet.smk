@@ -43,6 +43,8 @@ CN_FIGURES = {
     "toy_unique_features": [CN_RECONSTRUCTED_LABEL, *CN["toy"]["deviations"]],
     "sigprop": [CN_RECONSTRUCTED_LABEL, *CN["sigprop"]["deviations"]],
 }
+for _fid, _deviations in CN_FIGURES.items():
+    register_figure("constnet", _fid, _deviations)
 CN_NOTE = deviations_note(SCALE, CN["deviations"])
 
 
@@ -92,6 +94,7 @@ rule cn_collect:
         correlations="results/constnet/correlations.csv",
     log:
         "logs/constnet/collect.log",
+    localrule: True
     conda:
         "../envs/torch.yaml"
     params:
@@ -111,6 +114,7 @@ rule cn_figure:
         csv="figures/constnet/{cn_fig}.csv",
     log:
         "logs/constnet/{cn_fig}.log",
+    localrule: True
     conda:
         "../envs/torch.yaml"
     params:
@@ -175,6 +179,7 @@ rule cn_reconstruction_figure:
         csv="figures/constnet/{cn_recon}.csv",
     log:
         "logs/constnet/{cn_recon}_figure.log",
+    localrule: True
     conda:
         "../envs/torch.yaml"
     params:
@@ -198,6 +203,7 @@ rule cn_claims:
         "results/constnet/claims.csv",
     log:
         "logs/constnet/claims.log",
+    localrule: True
     conda:
         "../envs/torch.yaml"
     params:

@@ -1,6 +1,6 @@
-"""Datasets: embedded sets need nothing; official archives are downloaded, verified and parsed here."""
+"""Datasets: embedded sets need nothing; official archives are downloaded, verified and parsed here (the rules that
+read a dataset wait for its stamp through dataset_ready, workflow/common.smk)."""
 
-from functools import partial
 from pathlib import Path
 
 from relurepro import archives
@@ -8,14 +8,6 @@ from relurepro import archives
 # Relative catalog paths are taken from the workflow folder, so `--directory` elsewhere still finds it.
 DATASETS_CATALOG = str(Path(workflow.basedir) / config["datasets_catalog"])
 OFFICIAL = sorted(archives.load_catalog(DATASETS_CATALOG))
-
-# dataset_ready(name): what a rule reading dataset `name` needs first (nothing for embedded sets, the
-# verified.json stamp else). A partial, not a def: the lint wants functions out of rule files.
-dataset_ready = partial(archives.dataset_ready, data_root=config["data_root"])
-
-
-localrules:
-    download_dataset,
 
 
 rule download_dataset:
@@ -30,6 +22,8 @@ rule download_dataset:
         "logs/data/download_{name}.log",
     wildcard_constraints:
         name="|".join(OFFICIAL),
+    # on the submit host: compute nodes often have no internet access
+    localrule: True
     conda:
         "../envs/torch.yaml"
     resources:

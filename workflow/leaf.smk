@@ -13,16 +13,9 @@ LEAF_TABLES = [
     for group in ("lin_un", "bou_fn")
     for net in ("lenet5", "kerasnet")
 ]
-LEAF_NOT_COMPUTED = {
-    f"table_{group}_{net}": f"{net} is not trained at this scale ({LEAF['not_computed_reason']})"
-    for group in ("lin_un", "bou_fn")
-    for net in ("lenet5", "kerasnet")
-    if net not in LEAF["nets"]
-}
-LEAF_FIGURES = {
-    fid: LEAF["deviations"]
-    for fid in (*LEAF_TABLES, "table_seeds", *CURVES, "af_shapes", "af_diff")
-}
+# The tables of a network the scale does not train: a page saying so (rule not_computed, workflow/common.smk).
+for _fid in (*LEAF_TABLES, "table_seeds", *CURVES, "af_shapes", "af_diff"):
+    register_figure("leaf", _fid, LEAF["deviations"])
 LEAF_NOTE = deviations_note(SCALE, LEAF["deviations"])
 
 
@@ -36,7 +29,6 @@ wildcard_constraints:
     p24sl="0|1",
     group="lin_un|bou_fn",
     curve="|".join(CURVES),
-    leaf_missing="|".join(LEAF_NOT_COMPUTED) or "none",
 
 
 rule leaf_train:
@@ -80,6 +72,7 @@ rule leaf_collect:
         params="results/leaf/params.csv",
     log:
         "logs/leaf/collect.log",
+    localrule: True
     conda:
         "../envs/torch.yaml"
     params:
@@ -104,6 +97,7 @@ rule leaf_table:
         "logs/leaf/table_{group}_{net}.log",
     wildcard_constraints:
         net="|".join(LEAF["nets"]),
+    localrule: True
     conda:
         "../envs/torch.yaml"
     params:
@@ -125,6 +119,7 @@ rule leaf_seeds_table:
         tex="figures/leaf/tables/table_seeds.tex",
     log:
         "logs/leaf/table_seeds.log",
+    localrule: True
     conda:
         "../envs/torch.yaml"
     params:
@@ -143,6 +138,7 @@ rule leaf_curves:
         missing="results/leaf/missing/{curve}.txt",
     log:
         "logs/leaf/{curve}.log",
+    localrule: True
     conda:
         "../envs/torch.yaml"
     params:
@@ -162,6 +158,7 @@ rule leaf_af_shapes:
         missing="results/leaf/missing/af_shapes.txt",
     log:
         "logs/leaf/af_shapes.log",
+    localrule: True
     conda:
         "../envs/torch.yaml"
     params:
@@ -179,33 +176,14 @@ rule leaf_af_diff:
         csv="results/leaf/af_diff.csv",
     log:
         "logs/leaf/af_diff.log",
+    # light (eight functions on 100,001 points per dtype, well under a second): on the submit host
+    localrule: True
     conda:
         "../envs/torch.yaml"
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=10,
     params:
         note=LEAF_NOTE,
     script:
         "../scripts/leaf/af_diff.py"
-
-
-rule leaf_not_computed:
-    """A leaf table this scale does not compute: a page that says so and why."""
-    output:
-        pdf="figures/leaf/{leaf_missing}.pdf",
-        png="figures/leaf/{leaf_missing}.png",
-    log:
-        "logs/leaf/{leaf_missing}.log",
-    conda:
-        "../envs/torch.yaml"
-    params:
-        title=lambda w: f"leaf/{w.leaf_missing}",
-        reason=lambda w: LEAF_NOT_COMPUTED[w.leaf_missing],
-        note=LEAF_NOTE,
-    script:
-        "../scripts/not_computed.py"
 
 
 rule leaf_claims:
@@ -219,6 +197,7 @@ rule leaf_claims:
         "results/leaf/claims.csv",
     log:
         "logs/leaf/claims.log",
+    localrule: True
     conda:
         "../envs/torch.yaml"
     params:

@@ -21,7 +21,7 @@ VOL_CELL_CSVS = [
 ]
 
 
-rule volume_mlp_cell:
+rule rp_volume_mlp_cell:
     """Monte-Carlo runs of one volume cell (Section 3): one row per seeded initialisation (and depth, with
     nested depths layers~1-2-3), with the first batch on which ReLU'(0)=0 and ReLU'(0)=1 give different
     first-layer weight gradients (S01) and the first batch with an exact zero at a ReLU input.
@@ -47,7 +47,7 @@ rule volume_mlp_cell:
         "../scripts/relu_prime/volume_mlp_cell.py"
 
 
-rule volume_mnist_table:
+rule rp_volume_mnist_table:
     """Aggregate the volume cells into the four panels of volume_mnist (validated column schema), and the
     original's per-panel CSVs (its column names, plus runs and measured)."""
     input:
@@ -60,6 +60,7 @@ rule volume_mnist_table:
         ],
     log:
         "logs/relu_prime/volume_mnist_table.log",
+    localrule: True
     conda:
         "../envs/torch.yaml"
     params:
@@ -70,7 +71,7 @@ rule volume_mnist_table:
         "../scripts/relu_prime/volume_mnist_table.py"
 
 
-rule volume_mnist_figure:
+rule rp_volume_mnist_figure:
     """Section 3 figure: P(theta in S01) at initialisation by sample size, neurons, layers and batch size,
     for 16, 32 and 64 bit (R + ggplot2, as the original)."""
     input:
@@ -80,6 +81,7 @@ rule volume_mnist_figure:
         png="figures/relu_prime/volume_mnist.png",
     log:
         "logs/relu_prime/volume_mnist_figure.log",
+    localrule: True
     conda:
         "../envs/r.yaml"
     params:
@@ -107,7 +109,7 @@ STATS_CSVS = [
 ]
 
 
-rule volume_stats_runs:
+rule rp_volume_stats_runs:
     """Norm-diff runs (§3.6): every batch of one pass, first-layer gradient norms of ReLU'(0)=0 vs =1
     (or the 0-vs-0 control) on the no_first_relu MLP, N=256, L=3, batch 256."""
     input:
@@ -133,7 +135,7 @@ rule volume_stats_runs:
         "../scripts/relu_prime/volume_stats_runs.py"
 
 
-rule volume_mnist_stats:
+rule rp_volume_mnist_stats:
     """Section-3 statistics table: % runs and % minibatches affected (correct and the original's
     double-divided value), quantiles of the relative gradient difference, with the 0-vs-0 control.
     """
@@ -145,6 +147,7 @@ rule volume_mnist_stats:
         png="figures/relu_prime/volume_mnist_stats.png",
     log:
         "logs/relu_prime/volume_mnist_stats.log",
+    localrule: True
     conda:
         "../envs/torch.yaml"
     params:
@@ -153,26 +156,28 @@ rule volume_mnist_stats:
         "../scripts/relu_prime/volume_mnist_stats.py"
 
 
-RELU_PRIME_FIGURES = {
-    "volume_mnist": VOL["deviations"],
-    "volume_mnist_stats": STATS["deviations"],
-}
+register_figure("relu_prime", "volume_mnist", VOL["deviations"])
+register_figure("relu_prime", "volume_mnist_stats", STATS["deviations"])
 
 
-rule relu_prime_claims:
+rule rp_claims:
     """The paper's claims checked on this run's aggregated tables, beside the published numbers."""
     input:
         volume="results/relu_prime/volume_mnist.csv",
         stats="results/relu_prime/volume_mnist_stats.csv",
         vol_cdf="results/relu_prime/vol_cdf.csv",
         zeros="results/relu_prime/zeros_ratio.csv",
-        # defined in relu_prime_training.smk, included later: looked up when the DAG is built
-        training=lambda w: [f"results/relu_prime/train_{e}.csv" for e in TRAIN_JOBS],
+        # one aggregated table per training experiment (rule rp_train_table)
+        training=[
+            f"results/relu_prime/train_{e}.csv"
+            for e in SC["relu_prime"]["training"]["experiments"]
+        ],
         reference="config/reference/relu_prime.csv",
     output:
         "results/relu_prime/claims.csv",
     log:
         "logs/relu_prime/claims.log",
+    localrule: True
     conda:
         "../envs/torch.yaml"
     params:

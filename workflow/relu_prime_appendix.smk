@@ -26,7 +26,7 @@ ZEROS_COUNTS = [
 ZEROS_RUNTIME = 240 if ZEROS["protocol"] == "train" else 30
 
 
-rule zeros_count:
+rule rp_zeros_count:
     """Exact zeros in the hidden pre-activations of the zero-counting MLP, for the (L, N) cells of one job at
     one precision: per SGD epoch (protocol train, the original) or per random initialisation (protocol init,
     the CPU variant)."""
@@ -57,7 +57,7 @@ rule zeros_count:
         "../scripts/relu_prime/zeros_count.py"
 
 
-rule zeros_ratio_table:
+rule rp_zeros_ratio_table:
     """Aggregate the zero counts per (L, N, precision): the true zeros-per-call ratio and the original's
     mislabelled y (validated column schema)."""
     input:
@@ -66,6 +66,7 @@ rule zeros_ratio_table:
         "results/relu_prime/zeros_ratio.csv",
     log:
         "logs/relu_prime/zeros_ratio_table.log",
+    localrule: True
     conda:
         "../envs/torch.yaml"
     params:
@@ -74,7 +75,7 @@ rule zeros_ratio_table:
         "../scripts/relu_prime/zeros_ratio_table.py"
 
 
-rule zeros_ratio_figure:
+rule rp_zeros_ratio_figure:
     """Figure zeros_ratio: the original's y quantity (S10, its labels under paper_quirks) and the true
     exact zeros per ReLU call, log y, by precision (papermill notebook)."""
     input:
@@ -93,12 +94,12 @@ rule zeros_ratio_figure:
         ),
     log:
         "logs/relu_prime/zeros_ratio_figure.log",
+    localrule: True
     conda:
         "../envs/notebook.yaml"
     params:
         note=deviations_note(SCALE, ZEROS["deviations"]),
         quirks=config["paper_quirks"],
-        fallback_bin=FALLBACK_BIN,
     shell:
         papermill_shell(
             "-p table_csv {input.table:q} -p pdf {output.pdf:q} -p png {output.png:q}"
@@ -118,7 +119,7 @@ IMAGENET_TABLE = "results/relu_prime/imagenet_resnet50.csv"
 IMAGENET_FIGURE_TABLE = [IMAGENET_TABLE] if IMAGENET["compute"] else []
 
 
-rule imagenet_train:
+rule rp_imagenet_train:
     """One ResNet50 run on ImageNet-1k with ReLU'(0)=alpha, protocol P4 (90 epochs, checkpoint every epoch,
     resumable). Needs config imagenet_dir; the job fails with a clear message when it is not set.
     """
@@ -146,7 +147,7 @@ rule imagenet_train:
         "../scripts/relu_prime/imagenet_train.py"
 
 
-rule imagenet_table:
+rule rp_imagenet_table:
     """Final validation top-1/top-5 per alpha over the ImageNet runs."""
     input:
         IMAGENET_RUNS,
@@ -154,6 +155,7 @@ rule imagenet_table:
         IMAGENET_TABLE,
     log:
         "logs/relu_prime/imagenet_table.log",
+    localrule: True
     conda:
         "../envs/torch.yaml"
     params:
@@ -162,7 +164,7 @@ rule imagenet_table:
         "../scripts/relu_prime/imagenet_table.py"
 
 
-rule imagenet_resnet50_figure:
+rule rp_imagenet_resnet50_figure:
     """Table figure imagenet_resnet50: final top-1/top-5 per alpha at paper scale; at other scales a page that
     says it is not computed (papermill notebook)."""
     input:
@@ -181,13 +183,13 @@ rule imagenet_resnet50_figure:
         ),
     log:
         "logs/relu_prime/imagenet_resnet50_figure.log",
+    localrule: True
     conda:
         "../envs/notebook.yaml"
     params:
         table=lambda w, input: ",".join(input.table) or "none",
         note=deviations_note(SCALE, IMAGENET["deviations"]),
         scale=SCALE,
-        fallback_bin=FALLBACK_BIN,
     shell:
         papermill_shell(
             "-p table_csv {params.table:q} -p pdf {output.pdf:q} -p png {output.png:q}"
@@ -199,7 +201,7 @@ rule imagenet_resnet50_figure:
 BEST_LR = SC["relu_prime"]["best_lr"]
 
 
-rule best_lr_figure:
+rule rp_best_lr_figure:
     """Table best_lr: the tuned learning rates stored in the original code (protocol P3), validated and
     rendered (table + lr against alpha), with the table as CSV; not regenerated."""
     input:
@@ -219,11 +221,11 @@ rule best_lr_figure:
         ),
     log:
         "logs/relu_prime/best_lr_figure.log",
+    localrule: True
     conda:
         "../envs/notebook.yaml"
     params:
         note=deviations_note(SCALE, BEST_LR["deviations"]),
-        fallback_bin=FALLBACK_BIN,
     shell:
         papermill_shell(
             "-p reference_csv {input.reference:q} -p table_csv {output.csv:q} -p pdf {output.pdf:q}"
@@ -231,6 +233,6 @@ rule best_lr_figure:
         )
 
 
-RELU_PRIME_FIGURES["zeros_ratio"] = ZEROS["deviations"]
-RELU_PRIME_FIGURES["imagenet_resnet50"] = IMAGENET["deviations"]
-RELU_PRIME_FIGURES["best_lr"] = BEST_LR["deviations"]
+register_figure("relu_prime", "zeros_ratio", ZEROS["deviations"])
+register_figure("relu_prime", "imagenet_resnet50", IMAGENET["deviations"])
+register_figure("relu_prime", "best_lr", BEST_LR["deviations"])

@@ -13,7 +13,7 @@ INTRO_TRACES = expand(
 )
 
 
-rule intro_trace:
+rule rp_intro_trace:
     """Three MLPs 784-2000-128-10 from identical weights (ReLU'(0)=1 vs 0 vs 0) trained by plain SGD on the
     same batches: per iteration the weight differences before the step and the minimal first-layer
     |pre-activation|. Single thread on CPU, so the exact-zero iteration is reproducible.
@@ -41,7 +41,7 @@ rule intro_trace:
         "../scripts/relu_prime/intro_trace.py"
 
 
-rule intro_weight_diff_figure:
+rule rp_intro_weight_diff_figure:
     """Introduction figures intro_weight_diff ("1 vs 0" and "0 vs 0" weight differences) and
     intro_min_activation (minimal first-layer |pre-activation|, log axis) per iteration, 32 and 64 bit side
     by side (one papermill notebook draws both; the executed notebook and its HTML are kept under results/).
@@ -64,12 +64,12 @@ rule intro_weight_diff_figure:
         ),
     log:
         "logs/relu_prime/intro_weight_diff_figure.log",
+    localrule: True
     conda:
         "../envs/notebook.yaml"
     params:
         traces=lambda w, input: ",".join(input.traces),
         note=deviations_note(SCALE, INTRO["deviations"]),
-        fallback_bin=FALLBACK_BIN,
     shell:
         papermill_shell(
             "-p trace_csvs {params.traces:q} -p pdf {output.pdf:q} -p png {output.png:q}"
@@ -77,5 +77,5 @@ rule intro_weight_diff_figure:
         )
 
 
-RELU_PRIME_FIGURES["intro_weight_diff"] = INTRO["deviations"]
-RELU_PRIME_FIGURES["intro_min_activation"] = INTRO["deviations"]
+register_figure("relu_prime", "intro_weight_diff", INTRO["deviations"])
+register_figure("relu_prime", "intro_min_activation", INTRO["deviations"])

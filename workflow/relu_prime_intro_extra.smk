@@ -21,7 +21,7 @@ RELU6_TRACES = expand(
 )
 
 
-rule intro_bifurcation_zone_grid:
+rule rp_intro_bifurcation_zone_grid:
     """Retrain net1 (ReLU'(0)=1, float32, the intro seeds) to the first iteration with an exact-zero
     first-layer pre-activation, then evaluate |that pre-activation| on a grid of first-layer weights
     W + x P1 + y P2 in 32 and 64 bit. Single thread on CPU, as the intro traces."""
@@ -51,7 +51,7 @@ rule intro_bifurcation_zone_grid:
         "../scripts/relu_prime/intro_bifurcation_zone.py"
 
 
-rule intro_bifurcation_zone_figure:
+rule rp_intro_bifurcation_zone_figure:
     """Introduction figure intro_bifurcation_zone: contours of |pre-activation| around the first exact zero,
     32 bit (a flat band of exact zeros) beside 64 bit (a thin valley); papermill notebook.
     """
@@ -71,11 +71,11 @@ rule intro_bifurcation_zone_figure:
         ),
     log:
         "logs/relu_prime/intro_bifurcation_zone_figure.log",
+    localrule: True
     conda:
         "../envs/notebook.yaml"
     params:
         note=deviations_note(SCALE, ZONE["deviations"]),
-        fallback_bin=FALLBACK_BIN,
     shell:
         papermill_shell(
             "-p zone_csv {input.grid:q} -p pdf {output.pdf:q} -p png {output.png:q}"
@@ -83,7 +83,7 @@ rule intro_bifurcation_zone_figure:
         )
 
 
-rule intro_relu6_trace:
+rule rp_intro_relu6_trace:
     """ReLU6 variant of the intro trace: three MLPs 784-4000-256-10 (net1 ReLU6AlphaBeta(1,0) then (1,1),
     net2/net3 native ReLU6), NumPy seed 1234, torch seed 13; weight differences and min |z|, min |z-6|.
     """
@@ -110,7 +110,7 @@ rule intro_relu6_trace:
         "../scripts/relu_prime/intro_trace.py"
 
 
-rule intro_relu6_figure:
+rule rp_intro_relu6_figure:
     """Introduction figure intro_relu6 (appendix): weight differences and the distances to both ReLU6 kinks
     (min |z|, min |z-6|) per iteration, 32 and 64 bit (papermill notebook; distinct file names, S21).
     """
@@ -130,12 +130,12 @@ rule intro_relu6_figure:
         ),
     log:
         "logs/relu_prime/intro_relu6_figure.log",
+    localrule: True
     conda:
         "../envs/notebook.yaml"
     params:
         traces=lambda w, input: ",".join(input.traces),
         note=deviations_note(SCALE, RELU6["deviations"]),
-        fallback_bin=FALLBACK_BIN,
     shell:
         papermill_shell(
             "-p trace_csvs {params.traces:q} -p pdf {output.pdf:q} -p png {output.png:q}"
@@ -143,5 +143,5 @@ rule intro_relu6_figure:
         )
 
 
-RELU_PRIME_FIGURES["intro_bifurcation_zone"] = ZONE["deviations"]
-RELU_PRIME_FIGURES["intro_relu6"] = RELU6["deviations"]
+register_figure("relu_prime", "intro_bifurcation_zone", ZONE["deviations"])
+register_figure("relu_prime", "intro_relu6", RELU6["deviations"])

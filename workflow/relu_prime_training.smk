@@ -28,7 +28,7 @@ TRAIN_FIGURES_OF_KIND = {
 }
 
 
-rule relu_prime_train:
+rule rp_train:
     """Train the runs of one job (every bn x alpha x dropout x seed its path lists) in float32 with TF32 off
     and deterministic kernels; one row per run and epoch with losses, accuracies, lr, exact-zero counts and
     the diverged flag. Checkpoints after each epoch; a restarted job resumes its runs.
@@ -60,7 +60,7 @@ rule relu_prime_train:
         "../scripts/relu_prime/train_job.py"
 
 
-rule relu_prime_train_table:
+rule rp_train_table:
     """One experiment's aggregated training table (columns: relurepro.relu_prime_runs.COLUMNS, validated;
     a malformed job CSV fails the rule naming the file)."""
     input:
@@ -71,13 +71,14 @@ rule relu_prime_train_table:
         "logs/relu_prime/train_{experiment}.log",
     wildcard_constraints:
         experiment="|".join(TRAIN_JOBS),
+    localrule: True
     conda:
         "../envs/notebook.yaml"
     script:
         "../scripts/relu_prime/train_table.py"
 
 
-rule relu_prime_test_box:
+rule rp_test_box:
     """Test box (§3 styles): last-epoch test accuracy by ReLU'(0), hue batch norm (mnist_dropout: by
     dropout, hue ReLU'(0)); one panel per tier with its exact-zero count; diverged runs counted.
     """
@@ -90,6 +91,7 @@ rule relu_prime_test_box:
         "logs/relu_prime/{figure}_figure.log",
     wildcard_constraints:
         figure=TRAIN_FIGURES_OF_KIND["test_box"],
+    localrule: True
     conda:
         "../envs/notebook.yaml"
     params:
@@ -100,7 +102,7 @@ rule relu_prime_test_box:
         "../scripts/relu_prime/train_figure.py"
 
 
-rule relu_prime_train_curve:
+rule rp_train_curve:
     """Train curve (§3 styles): train loss by epoch, mean +- 1 sd over runs, one line per ReLU'(0), for
     one batch-norm setting; one panel per tier with its exact-zero count."""
     input:
@@ -112,6 +114,7 @@ rule relu_prime_train_curve:
         "logs/relu_prime/{figure}_figure.log",
     wildcard_constraints:
         figure=TRAIN_FIGURES_OF_KIND["train_curve"],
+    localrule: True
     conda:
         "../envs/notebook.yaml"
     params:
@@ -122,4 +125,5 @@ rule relu_prime_train_curve:
         "../scripts/relu_prime/train_figure.py"
 
 
-RELU_PRIME_FIGURES.update(TRAIN_FIGURE_DEVIATIONS)
+for _fid, _deviations in TRAIN_FIGURE_DEVIATIONS.items():
+    register_figure("relu_prime", _fid, _deviations)

@@ -17,7 +17,7 @@ VOL_CDF_DEVIATIONS = {
 }
 
 
-rule volume_cnn_cell:
+rule rp_volume_cnn_cell:
     """Monte-Carlo runs of one vol_* cell: per seeded initialisation, the first batch on which ReLU'(0)=0
     and ReLU'(0)=1 give different first-layer weight gradients (train mode, no update, data protocol of
     the paper's dataset)."""
@@ -49,7 +49,7 @@ rule volume_cnn_cell:
         "../scripts/relu_prime/volume_cnn_cell.py"
 
 
-rule vol_cdf_table:
+rule rp_vol_cdf_table:
     """First-bifurcation CDF of every vol_* cell (validated column schema, see relurepro.vol_cdf.COLUMNS)."""
     input:
         VOL_CDF_CELL_CSVS,
@@ -57,6 +57,7 @@ rule vol_cdf_table:
         "results/relu_prime/vol_cdf.csv",
     log:
         "logs/relu_prime/vol_cdf_table.log",
+    localrule: True
     conda:
         "../envs/torch.yaml"
     params:
@@ -65,7 +66,7 @@ rule vol_cdf_table:
         "../scripts/relu_prime/vol_cdf_table.py"
 
 
-rule vol_cdf_figure:
+rule rp_vol_cdf_figure:
     """One vol_* figure: P(theta in S01) against sample size, two precisions, in the original's vol CDF
     style; scale, deviations, measured values and the paper_quirks mode printed under the axes.
     """
@@ -78,6 +79,7 @@ rule vol_cdf_figure:
         "logs/relu_prime/{figure}_figure.log",
     wildcard_constraints:
         figure="|".join(vol_cdf.FIGURES),
+    localrule: True
     conda:
         "../envs/torch.yaml"
     params:
@@ -87,4 +89,5 @@ rule vol_cdf_figure:
         "../scripts/relu_prime/vol_cdf_figure.py"
 
 
-RELU_PRIME_FIGURES.update(VOL_CDF_DEVIATIONS)
+for _fid, _deviations in VOL_CDF_DEVIATIONS.items():
+    register_figure("relu_prime", _fid, _deviations)

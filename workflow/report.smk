@@ -1,36 +1,11 @@
 """Manifests (figures/<paper>/all per paper, figures/all for everything), the gathered claims and the report's
-items: each figure's PNG with its caption, the claims summary page, the executed notebooks.
+items: each figure's PNG with its caption, the claims summary page, the executed notebooks. Every paper's figures
+come from the figure registry (FIGURES, workflow/common.smk), read when the DAG is built: after every rule file
+has registered its figures, whatever the include order.
 """
-
-import yaml
-
-PAPERS = {
-    "relu_prime": RELU_PRIME_FIGURES,
-    "uniform_accuracy": UA_FIGURES,
-    "resnet_ode": RO_FIGURES,
-    "leaf": LEAF_FIGURES,
-    "constnet": CN_FIGURES,
-}
-
-# What each figure shows, for its report caption; a figure without one stops the run here.
-with open(Path(workflow.basedir) / "workflow" / "report" / "captions.yaml") as f:
-    CAPTIONS = yaml.safe_load(f)
-for _paper, _figures in PAPERS.items():
-    _missing = sorted(set(_figures) - set(CAPTIONS.get(_paper, {})))
-    if _missing:
-        raise ValueError(
-            f"workflow/report/captions.yaml has no caption for {_paper} figures {_missing}"
-        )
 
 
 report: "report/workflow.rst"
-
-
-localrules:
-    paper_manifest,
-    manifest,
-    report_figure,
-    claims_summary,
 
 
 rule report_figure:
@@ -50,11 +25,12 @@ rule report_figure:
     wildcard_constraints:
         paper="|".join(PAPERS),
         fid=r"[a-z0-9_]+",
+    localrule: True
     conda:
         "../envs/torch.yaml"
     params:
-        shows=lambda w: CAPTIONS[w.paper][w.fid],
-        deviations=lambda w: PAPERS[w.paper][w.fid],
+        shows=lambda w: FIGURES.captions[w.paper][w.fid],
+        deviations=lambda w: FIGURES.deviations(w.paper, w.fid),
         scale=SCALE,
         pdf="figures/{paper}/{fid}.pdf",
     shell:
@@ -64,10 +40,12 @@ rule report_figure:
 rule paper_manifest:
     """One line per figure of a paper: path, sha256, scale, labelled deviations and claim status."""
     input:
-        figures=lambda w: [f"figures/{w.paper}/{fid}.pdf" for fid in PAPERS[w.paper]],
+        figures=lambda w: [
+            f"figures/{w.paper}/{fid}.pdf" for fid in FIGURES.figures(w.paper)
+        ],
         claims="results/{paper}/claims.csv",
         report_items=lambda w: [
-            f"results/report/{w.paper}/{fid}.png" for fid in PAPERS[w.paper]
+            f"results/report/{w.paper}/{fid}.png" for fid in FIGURES.figures(w.paper)
         ],
     output:
         "figures/{paper}/all",
@@ -75,10 +53,11 @@ rule paper_manifest:
         "logs/{paper}/manifest.log",
     wildcard_constraints:
         paper="|".join(PAPERS),
+    localrule: True
     conda:
         "../envs/torch.yaml"
     params:
-        figures=lambda w: PAPERS[w.paper],
+        figures=lambda w: FIGURES.figures(w.paper),
         scale=SCALE,
     script:
         "../scripts/manifest.py"
@@ -97,6 +76,7 @@ rule claims_summary:
         ),
     log:
         "logs/claims_summary.log",
+    localrule: True
     conda:
         "../envs/torch.yaml"
     params:
@@ -114,6 +94,7 @@ rule manifest:
         "figures/all",
     log:
         "logs/manifest.log",
+    localrule: True
     conda:
         "../envs/torch.yaml"
     params:

@@ -39,14 +39,6 @@ RO_FINETUNES = [
     f"results/resnet_ode/finetune/{dataset}.csv"
     for dataset in (["cifar10", "imagenet"] if RO_PAPER else ["digits"])
 ]
-RO_NOT_COMPUTED = (
-    {}
-    if RO_PAPER
-    else {
-        "tied_imagenet": "the tied ResNet on ImageNet-1k needs about 39 H100-hours and the ImageNet archive "
-        "(paper scale only)"
-    }
-)
 RO_GRADIENT_MODELS = (
     expand(
         f"{RO_TINY}/model.pt",
@@ -58,20 +50,19 @@ RO_GRADIENT_MODELS = (
     if RO["gradient_errors"]["base"] == "checkpoint"
     else []
 )
-RO_FIGURES = {
-    fid: RO["deviations"]
-    for fid in (
-        "linear_weights",
-        "tied_cifar",
-        "tied_imagenet",
-        "adjoint_failure_imagenet",
-        "cifar_depth_error",
-        "gradient_errors",
-        "finetune_table",
-        "memory",
-        "reconstruction_error",
-    )
-}
+# tied_imagenet below paper scale: a page saying it is not computed (rule not_computed, workflow/common.smk)
+for _fid in (
+    "linear_weights",
+    "tied_cifar",
+    "tied_imagenet",
+    "adjoint_failure_imagenet",
+    "cifar_depth_error",
+    "gradient_errors",
+    "finetune_table",
+    "memory",
+    "reconstruction_error",
+):
+    register_figure("resnet_ode", _fid, RO["deviations"])
 RO_NOTE = deviations_note(SCALE, RO["deviations"])
 
 
@@ -79,9 +70,7 @@ wildcard_constraints:
     depth=r"\d+",
     method="euler|heun",
     grad="backprop|adjoint_(restore|update|eval)",
-    seed=r"\d+",
     ro_run="tied|resnet101_backprop|resnet101_adjoint",
-    ro_missing="|".join(RO_NOT_COMPUTED) or "none",
 
 
 rule ro_linear:
@@ -115,6 +104,7 @@ rule ro_linear_figure:
         png="figures/resnet_ode/linear_weights.png",
     log:
         "logs/resnet_ode/linear_weights.log",
+    localrule: True
     conda:
         "../envs/torch.yaml"
     params:
@@ -181,6 +171,7 @@ rule ro_simple_figure:
         "logs/resnet_ode/{ro_simple}.log",
     wildcard_constraints:
         ro_simple="memory|reconstruction_error|gradient_errors",
+    localrule: True
     conda:
         "../envs/torch.yaml"
     params:
@@ -223,6 +214,7 @@ rule ro_tiny_collect:
         summary="results/resnet_ode/tiny_summary.csv",
     log:
         "logs/resnet_ode/tiny_collect.log",
+    localrule: True
     conda:
         "../envs/torch.yaml"
     params:
@@ -240,6 +232,7 @@ rule ro_cifar_depth_error:
         png="figures/resnet_ode/cifar_depth_error.png",
     log:
         "logs/resnet_ode/cifar_depth_error.log",
+    localrule: True
     conda:
         "../envs/torch.yaml"
     params:
@@ -330,6 +323,7 @@ rule ro_tied_cifar_figure:
         png="figures/resnet_ode/tied_cifar.png",
     log:
         "logs/resnet_ode/tied_cifar.log",
+    localrule: True
     conda:
         "../envs/torch.yaml"
     params:
@@ -350,6 +344,7 @@ rule ro_adjoint_failure_figure:
         png="figures/resnet_ode/adjoint_failure_imagenet.png",
     log:
         "logs/resnet_ode/adjoint_failure_imagenet.log",
+    localrule: True
     conda:
         "../envs/torch.yaml"
     params:
@@ -375,29 +370,13 @@ rule ro_finetune_table:
         tex="figures/resnet_ode/finetune_table.tex",
     log:
         "logs/resnet_ode/finetune_table.log",
+    localrule: True
     conda:
         "../envs/torch.yaml"
     params:
         note=RO_NOTE,
     script:
         "../scripts/resnet_ode/finetune_table.py"
-
-
-rule ro_not_computed:
-    """A figure this scale cannot compute: a page that says so and why, no data."""
-    output:
-        pdf="figures/resnet_ode/{ro_missing}.pdf",
-        png="figures/resnet_ode/{ro_missing}.png",
-    log:
-        "logs/resnet_ode/{ro_missing}.log",
-    conda:
-        "../envs/torch.yaml"
-    params:
-        title=lambda w: f"resnet_ode/{w.ro_missing}",
-        reason=lambda w: RO_NOT_COMPUTED[w.ro_missing],
-        note=RO_NOTE,
-    script:
-        "../scripts/not_computed.py"
 
 
 rule ro_claims:
@@ -416,6 +395,7 @@ rule ro_claims:
         "results/resnet_ode/claims.csv",
     log:
         "logs/resnet_ode/claims.log",
+    localrule: True
     conda:
         "../envs/torch.yaml"
     params:
@@ -536,6 +516,7 @@ if RO_PAPER:
             png="figures/resnet_ode/tied_imagenet.png",
         log:
             "logs/resnet_ode/tied_imagenet.log",
+        localrule: True
         conda:
             "../envs/torch.yaml"
         params:

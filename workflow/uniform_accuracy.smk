@@ -27,6 +27,8 @@ UA_FIGURES = {
         else []
     ),
 }
+for _fid, _deviations in UA_FIGURES.items():
+    register_figure("uniform_accuracy", _fid, _deviations)
 UA_METRICS = ["L1", "L2", "Linfinity"]
 
 
@@ -122,6 +124,7 @@ rule ua_aggregate:
         runs="results/uniform_accuracy/runs.csv",
     log:
         "logs/uniform_accuracy/aggregate.log",
+    localrule: True
     conda:
         "../envs/torch.yaml"
     params:
@@ -141,6 +144,7 @@ rule ua_minmax_figure:
         png="figures/uniform_accuracy/minmax_d{d}.png",
     log:
         "logs/uniform_accuracy/minmax_d{d}.log",
+    localrule: True
     conda:
         "../envs/torch.yaml"
     params:
@@ -167,6 +171,7 @@ rule ua_summary_tables:
         ],
     log:
         "logs/uniform_accuracy/summary_tables.log",
+    localrule: True
     conda:
         "../envs/torch.yaml"
     params:
@@ -190,6 +195,7 @@ rule ua_best_models:
         png="figures/uniform_accuracy/best_models.png",
     log:
         "logs/uniform_accuracy/best_models.log",
+    localrule: True
     conda:
         "../envs/torch.yaml"
     params:
@@ -213,6 +219,7 @@ rule ua_teachers_figure:
         fingerprint="figures/uniform_accuracy/teachers_fingerprint.csv",
     log:
         "logs/uniform_accuracy/teachers_figure.log",
+    localrule: True
     conda:
         "../envs/torch.yaml"
     params:
@@ -234,6 +241,7 @@ rule ua_illustration:
         windows="results/uniform_accuracy/illustration_windows.csv",
     log:
         "logs/uniform_accuracy/illustration.log",
+    localrule: True
     conda:
         "../envs/torch.yaml"
     params:
@@ -252,6 +260,7 @@ rule ua_claims:
         "results/uniform_accuracy/claims.csv",
     log:
         "logs/uniform_accuracy/claims.log",
+    localrule: True
     conda:
         "../envs/torch.yaml"
     params:

@@ -2,7 +2,8 @@
 GPU request and dependencies, read through Snakemake's Python API (used by the cost estimate, relurepro.cost.estimate).
 
 Snakemake's public API prints DAGs but does not hand them out; building one in-process needs two private calls
-(`Workflow._prepare_dag`, `Workflow._build_dag`, as `snakemake --dag` makes them). They are isolated here, and
+(`Workflow._prepare_dag`, `Workflow._build_dag`, as `snakemake --dag` makes them) and one private attribute
+(`Workflow._localrules`, the rules that say `localrule: True`). They are isolated here, and
 tests/test_cost.py builds a real DAG, so a Snakemake upgrade that changes them fails loudly there.
 """
 
@@ -27,6 +28,7 @@ class JobInfo:
     benchmark: str | None = None
     gpu: bool = False
     threads: int = 1
+    local: bool = False  # `localrule: True`: a light step on the submit host, priced as a light job
 
 
 @dataclass
@@ -50,13 +52,24 @@ def _plain(value):
     return str(value)
 
 
-def load_dag(scale: str, device: str, targets: list[str], workdir: str | Path = ".") -> JobDag:
-    """Every job needed to build `targets` from scratch (forceall: existing outputs do not prune the DAG)."""
-    from snakemake.api import SnakemakeApi
-    from snakemake.settings.types import (ConfigSettings, DAGSettings, OutputSettings, Quietness,
-                                          ResourceSettings)
+@dataclass(frozen=True)
+class RuleInfo:
+    """Where a rule runs and what the cost estimate needs of it: `local` for `localrule: True` (a light step on the
+    submit host), else a compute rule with a benchmark path."""
 
-    workdir, cwd = Path(workdir).resolve(), os.getcwd()
+    name: str
+    snakefile: str  # the rule file that defines it, relative to the workflow folder
+    local: bool
+    benchmark: str | None
+
+
+@contextlib.contextmanager
+def _parsed(scale: str, device: str, workdir: Path):
+    """The workflow at `workdir` parsed for the scale and device (the Workflow object; nothing runs)."""
+    from snakemake.api import SnakemakeApi
+    from snakemake.settings.types import ConfigSettings, OutputSettings, Quietness, ResourceSettings
+
+    cwd = os.getcwd()
     config = {"scale": scale, "device": device}
     # Snakemake logs "Building DAG of jobs..." to stderr even when quiet; the estimate prints its own report.
     # The workflow API changes into workdir; the caller gets its working directory back.
@@ -65,11 +78,36 @@ def load_dag(scale: str, device: str, targets: list[str], workdir: str | Path = 
         workflow_api = api.workflow(resource_settings=ResourceSettings(cores=1),
                                     config_settings=ConfigSettings(config=config),
                                     snakefile=workdir / "Snakefile", workdir=workdir)
+        yield workflow_api
+
+
+def load_rules(scale: str, workdir: str | Path = ".", device: str = "cpu") -> tuple[dict[str, RuleInfo], dict]:
+    """Every rule of the workflow at `scale` (name -> RuleInfo) and its figure registry (paper -> figure id ->
+    labelled deviations, workflow/common.smk), parsed without building a DAG."""
+    workdir = Path(workdir).resolve()
+    with _parsed(scale, device, workdir) as workflow_api:
+        workflow = workflow_api._workflow
+        rules = {}
+        for rule in workflow.rules:
+            snakefile = Path(rule.snakefile)
+            rules[rule.name] = RuleInfo(
+                rule.name, str(snakefile.relative_to(workdir) if snakefile.is_absolute() else snakefile),
+                rule.name in workflow._localrules, str(rule.benchmark) if rule.benchmark else None)
+        figures = workflow.globals["FIGURES"].as_dict()
+    return rules, figures
+
+
+def load_dag(scale: str, device: str, targets: list[str], workdir: str | Path = ".") -> JobDag:
+    """Every job needed to build `targets` from scratch (forceall: existing outputs do not prune the DAG)."""
+    from snakemake.settings.types import DAGSettings
+
+    with _parsed(scale, device, Path(workdir).resolve()) as workflow_api:
         workflow_api.dag(DAGSettings(targets=set(targets), forceall=True))
         workflow = workflow_api._workflow
         workflow._prepare_dag(forceall=True, ignore_incomplete=True, lock_warn_only=True, nolock=True)
         workflow._build_dag()
         dag = workflow.dag
+        local = set(workflow._localrules)  # the rules that say `localrule: True` (no public accessor)
         jobs, deps = {}, {}
         for job in dag.jobs:
             jobs[job.jobid] = JobInfo(
@@ -78,7 +116,7 @@ def load_dag(scale: str, device: str, targets: list[str], workdir: str | Path = 
                 params={k: _plain(v) for k, v in job.params.items()},
                 outputs=tuple(str(f) for f in job.output),
                 benchmark=str(job.benchmark) if job.benchmark else None,
-                gpu=bool(job.resources.get("gpu", 0)), threads=int(job.threads))
+                gpu=bool(job.resources.get("gpu", 0)), threads=int(job.threads), local=job.rule.name in local)
             deps[job.jobid] = {dep.jobid for dep in dag.dependencies[job]}
         patterns = {rule.name: rule.benchmark.regex().pattern for rule in workflow.rules if rule.benchmark}
     return JobDag(jobs, deps, patterns)

@@ -76,9 +76,15 @@ class CostModel:
                 "options": {rule: spec.get("options", {}) for rule, spec in self.rules.items()}}
 
     def work(self, job: JobInfo) -> dict[str, float] | None:
-        """The job's quantities, or None for a light job (aggregation, figure) priced at `light_job_s`."""
+        """The job's quantities, or None for a light job (a local rule without a work model: aggregation, figure)
+        priced at `light_job_s`. A compute rule (not local) without a work model is an error, never priced light."""
         fn = WORK.get(job.rule)
-        return None if fn is None else fn(job, self.context())
+        if fn is not None:
+            return fn(job, self.context())
+        if job.local:
+            return None
+        raise KeyError(f"cost model: compute rule {job.rule!r} has no work model (relurepro.cost.work.WORK and "
+                       "config/cost_model.yaml rules); a rule that is light says `localrule: True`")
 
     def coefficient(self, rule: str, device: str, quantity: str) -> float:
         """Seconds per unit; `name@bits` falls back to `name` times the device's precision factor."""

@@ -30,6 +30,7 @@ RESNET50_IMAGENET_MACS = 4.09e9  # relurepro.models.resnet.resnet50_imagenet at 
 INTRO_MACS = 784 * 2000 + 2000 * 128 + 128 * 10  # the intro's 784-2000-128-10 net (three nets trained)
 RELU6_MACS = 784 * 4000 + 4000 * 256 + 256 * 10  # the ReLU6 intro net 784-4000-256-10
 INTRO_NETS, INTRO_BATCH = 3, 128
+SIGPROP_INITS, SIGPROP_PIXELS = 5, 64  # relurepro.constnet.sigprop.INITS; its 8x8 digits inputs
 TRAIN_FWD, EVAL_FWD, PAIR_FWD = 3, 1, 6
 
 
@@ -268,20 +269,42 @@ def cn_run(job, ctx):
             "corr_layer_epochs": epochs * (net["depth"] - 2)}  # conv1, the blocks, fc
 
 
+def cn_toy(job, ctx):
+    """One-hidden-layer ReLU nets (relurepro.constnet.toy), one per (seed, k, noise), trained `epochs` on the train
+    split; train and test accuracy evaluated once at the end."""
+    cfg = job.params["toy"]
+    data = ctx["datasets"][cfg["data"]]
+    n_train, n_test = dataset_size(ctx, cfg["data"], "train"), dataset_size(ctx, cfg["data"], "test")
+    nets = len(cfg["seeds"]) * len(cfg["ks"]) * len(cfg["noise"])
+    macs = mlp_macs(int(data["pixels"]) * int(data.get("channels", 1)), cfg["width"], 1)
+    return {"gmac@32": nets * (cfg["epochs"] * TRAIN_FWD * n_train + n_train + n_test) * macs / 1e9,
+            "steps": nets * cfg["epochs"] * math.ceil(n_train / cfg["batch"])}
+
+
+def cn_sigprop(job, ctx):
+    """One forward and backward pass of a batch of 8x8 digits through each init's stack (relurepro.constnet.sigprop:
+    3x3 convs at constant width), per depth and seed."""
+    cfg = job.params["sigprop"]
+    nets = SIGPROP_INITS * cfg["seeds"]
+    macs = sum(cfg["depths"]) * 9 * cfg["width"] ** 2 * SIGPROP_PIXELS
+    return {"gmac@32": nets * cfg["batch"] * TRAIN_FWD * macs / 1e9, "steps": nets * len(cfg["depths"])}
+
+
 def one_job(job, ctx):
     return {"jobs": 1}
 
 
+# Every compute rule (one without `localrule: True`) has an entry; tests/test_workflow.py checks it.
 WORK = {
-    "relu_prime_train": relu_prime_train,
-    "volume_mlp_cell": volume_mlp_cell,
-    "volume_stats_runs": volume_stats_runs,
-    "zeros_count": zeros_count,
-    "imagenet_train": imagenet_train,
-    "intro_trace": _intro(INTRO_MACS),
-    "intro_relu6_trace": _intro(RELU6_MACS),
-    "intro_bifurcation_zone_grid": intro_bifurcation_zone_grid,
-    "volume_cnn_cell": volume_cnn_cell,
+    "rp_train": relu_prime_train,
+    "rp_volume_mlp_cell": volume_mlp_cell,
+    "rp_volume_stats_runs": volume_stats_runs,
+    "rp_zeros_count": zeros_count,
+    "rp_imagenet_train": imagenet_train,
+    "rp_intro_trace": _intro(INTRO_MACS),
+    "rp_intro_relu6_trace": _intro(RELU6_MACS),
+    "rp_intro_bifurcation_zone_grid": intro_bifurcation_zone_grid,
+    "rp_volume_cnn_cell": volume_cnn_cell,
     "ua_train": ua_train,
     "ua_sine": ua_sine,
     "ua_teachers": one_job,
@@ -298,5 +321,7 @@ WORK = {
     "ro_imagenet_finetune": _measured_steps(lambda job: "finetune"),
     "leaf_train": leaf_train,
     "cn_run": cn_run,
+    "cn_toy": cn_toy,
+    "cn_sigprop": cn_sigprop,
     "download_dataset": one_job,
 }
