@@ -1,4 +1,4 @@
-"""A figure the chosen scale cannot compute: the page says so and why (rule ro_not_computed)."""
+"""A figure the chosen scale cannot compute: the page says so and why (rule not_computed)."""
 
 from relurepro.pipeline import jobs
 from relurepro.plotting import not_computed

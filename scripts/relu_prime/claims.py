@@ -1,4 +1,4 @@
-"""relu_prime's claims table (rule relu_prime_claims)."""
+"""relu_prime's claims table (rule rp_claims)."""
 
 import pandas as pd
 

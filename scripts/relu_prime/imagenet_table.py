@@ -1,4 +1,4 @@
-"""Final top-1/top-5 per alpha of the ImageNet ResNet50 runs (rule imagenet_table)."""
+"""Final top-1/top-5 per alpha of the ImageNet ResNet50 runs (rule rp_imagenet_table)."""
 
 from relurepro.pipeline import jobs
 from relurepro.relu_prime_tables import imagenet_summary

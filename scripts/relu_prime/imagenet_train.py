@@ -1,4 +1,4 @@
-"""One ImageNet ResNet50 run with ReLU'(0) = alpha, protocol P4 (rule imagenet_train; paper scale only)."""
+"""One ImageNet ResNet50 run with ReLU'(0) = alpha, protocol P4 (rule rp_imagenet_train; paper scale only)."""
 
 import logging
 from dataclasses import asdict

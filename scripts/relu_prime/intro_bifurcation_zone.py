@@ -1,4 +1,4 @@
-"""Spec 3.3 (rule intro_bifurcation_zone_grid): retrain net1 in float32 to the first exact zero, then the
+"""Spec 3.3 (rule rp_intro_bifurcation_zone_grid): retrain net1 in float32 to the first exact zero, then the
 |pre-activation| of that sample and unit on a 200x200 slice of first-layer weights, in 32 and 64 bit."""
 
 import logging

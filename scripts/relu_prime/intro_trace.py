@@ -1,4 +1,4 @@
-"""One intro run (rules intro_trace, intro_relu6_trace): the three-net weight-difference trace of §3.1/§3.2
+"""One intro run (rules rp_intro_trace, rp_intro_relu6_trace): the three-net weight-difference trace of §3.1/§3.2
 (relu) or 3.4 (relu6) at one precision, with the original set-up's widths and seeds (relurepro.intro.SETUPS)."""
 
 import logging

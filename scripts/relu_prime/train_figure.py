@@ -1,5 +1,5 @@
-"""Draw one relu_prime training figure, test box or train curve (rules relu_prime_test_box,
-relu_prime_train_curve). matplotlib/pandas only, no torch: the log is redirected here."""
+"""Draw one relu_prime training figure, test box or train curve (rules rp_test_box,
+rp_train_curve). matplotlib/pandas only, no torch: the log is redirected here."""
 
 import sys
 

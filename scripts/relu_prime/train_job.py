@@ -1,4 +1,4 @@
-"""Train the runs (seeds) of one relu_prime training cell (rule relu_prime_train)."""
+"""Train the runs (seeds) of one relu_prime training cell (rule rp_train)."""
 
 from relurepro.pipeline import jobs
 from relurepro.relu_prime_runs import JobSpec

@@ -1,4 +1,4 @@
-"""Aggregate one relu_prime training experiment's job CSVs (rule relu_prime_train_table).
+"""Aggregate one relu_prime training experiment's job CSVs (rule rp_train_table).
 
 Pandas only, no torch (jobs.start would import it for numerics this job does not use): the log is
 redirected here as scripts/manifest.py does.

@@ -1,4 +1,4 @@
-"""Draw one vol_* first-bifurcation CDF figure (rule vol_cdf_figure)."""
+"""Draw one vol_* first-bifurcation CDF figure (rule rp_vol_cdf_figure)."""
 
 from relurepro.pipeline import jobs
 from relurepro.vol_cdf import plot, read_aggregate

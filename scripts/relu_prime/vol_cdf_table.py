@@ -1,4 +1,4 @@
-"""Aggregate the vol_* cells into first-bifurcation CDFs (rule vol_cdf_table)."""
+"""Aggregate the vol_* cells into first-bifurcation CDFs (rule rp_vol_cdf_table)."""
 
 from relurepro.pipeline import jobs
 from relurepro.vol_cdf import aggregate, validate_aggregate

@@ -1,4 +1,4 @@
-"""Monte-Carlo runs of one vol_* CDF cell (rule volume_cnn_cell)."""
+"""Monte-Carlo runs of one vol_* CDF cell (rule rp_volume_cnn_cell)."""
 
 from relurepro.pipeline import jobs
 from relurepro.data import load_dataset

@@ -1,4 +1,4 @@
-"""Monte-Carlo runs of one volume_mnist cell (rule volume_mlp_cell)."""
+"""Monte-Carlo runs of one volume_mnist cell (rule rp_volume_mlp_cell)."""
 
 from relurepro.pipeline import jobs
 from relurepro.data import load_dataset

@@ -1,4 +1,4 @@
-"""The Section-3 statistics table as CSV and as a rendered table (rule volume_mnist_stats)."""
+"""The Section-3 statistics table as CSV and as a rendered table (rule rp_volume_mnist_stats)."""
 
 import matplotlib
 

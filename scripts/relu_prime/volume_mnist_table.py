@@ -1,4 +1,4 @@
-"""Aggregate volume cells into the volume_mnist panels (rule volume_mnist_table)."""
+"""Aggregate volume cells into the volume_mnist panels (rule rp_volume_mnist_table)."""
 
 from relurepro.pipeline import jobs
 from relurepro.volume_mnist import aggregate, csvs_by_cell, panel_tables, validate_aggregate

@@ -1,4 +1,4 @@
-"""Norm-diff runs of one (comparison, precision) (rule volume_stats_runs)."""
+"""Norm-diff runs of one (comparison, precision) (rule rp_volume_stats_runs)."""
 
 import pandas as pd
 from tqdm import tqdm

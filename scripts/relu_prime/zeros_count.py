@@ -1,4 +1,4 @@
-"""Exact-zero counts of the zero-counting MLP for one job of rule zeros_count (§3.28 / §5.3.4): every
+"""Exact-zero counts of the zero-counting MLP for one job of rule rp_zeros_count (§3.28 / §5.3.4): every
 (L, N) cell of the job's lists at one precision, `runs` runs each; protocol init (forward passes at
 initialisation) or train (SGD epochs through relurepro.training.train)."""
 

@@ -1,4 +1,4 @@
-"""Aggregate the zero-count jobs into results/relu_prime/zeros_ratio.csv (rule zeros_ratio_table)."""
+"""Aggregate the zero-count jobs into results/relu_prime/zeros_ratio.csv (rule rp_zeros_ratio_table)."""
 
 from relurepro.pipeline import jobs
 from relurepro.zeros_ratio import aggregate, validate_aggregate

@@ -32,7 +32,7 @@ from relurepro.archives import check_imagenet
 MEAN = (0.485, 0.456, 0.406)
 STD = (0.229, 0.224, 0.225)
 
-# Per-run metrics CSV (rule imagenet_train): one row per epoch.
+# Per-run metrics CSV (rule rp_imagenet_train): one row per epoch.
 COLUMNS = ("epoch", "lr", "train_loss", "train_top1", "val_loss", "val_top1", "val_top5", "exact_zeros",
            "relu_inputs", "diverged", "seconds")
 

@@ -210,7 +210,7 @@ def validate_imagenet(table: pd.DataFrame, path: str | Path = "imagenet_resnet50
 
 
 def read_imagenet(path: str | Path) -> pd.DataFrame:
-    """imagenet_resnet50.csv as written by rule imagenet_table, checked (`validate_imagenet`)."""
+    """imagenet_resnet50.csv as written by rule rp_imagenet_table, checked (`validate_imagenet`)."""
     try:  # the per-run lists as text: one run's value would otherwise read as a number
         table = pd.read_csv(path, dtype={"top1_runs": str, "top5_runs": str, "epochs": str})
     except pd.errors.EmptyDataError:

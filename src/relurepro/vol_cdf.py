@@ -147,7 +147,7 @@ def validate_aggregate(df: pd.DataFrame, path: str = "vol_cdf.csv") -> None:
 
 
 def read_aggregate(path: str | Path) -> pd.DataFrame:
-    """vol_cdf.csv as rule vol_cdf_table wrote it, checked (`validate_aggregate`)."""
+    """vol_cdf.csv as rule rp_vol_cdf_table wrote it, checked (`validate_aggregate`)."""
     from relurepro import schemas
 
     return schemas.read_checked(path, validate_aggregate)

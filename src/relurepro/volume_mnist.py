@@ -165,7 +165,7 @@ def validate_aggregate(df: pd.DataFrame, path: str = "volume_mnist.csv") -> None
 
 
 def read_aggregate(path: str | Path) -> pd.DataFrame:
-    """volume_mnist.csv as rule volume_mnist_table wrote it, checked (`validate_aggregate`)."""
+    """volume_mnist.csv as rule rp_volume_mnist_table wrote it, checked (`validate_aggregate`)."""
     from relurepro import schemas
 
     return schemas.read_checked(path, validate_aggregate)

@@ -25,7 +25,7 @@ from relurepro.numerics import ExactZeroCounter, dtype_for_bits
 
 PROTOCOLS = ("init", "train")
 
-# One CSV per job (rule zeros_count): one row per (cell, run, pass).
+# One CSV per job (rule rp_zeros_count): one row per (cell, run, pass).
 RUN_COLUMNS = {
     "protocol": "init (forward passes at initialisation) or train (SGD epochs)",
     "layers": "hidden ReLU layers L",
@@ -207,7 +207,7 @@ def validate_aggregate(df: pd.DataFrame, path: str = "zeros_ratio.csv") -> None:
 
 
 def read_aggregate(path: str | Path) -> pd.DataFrame:
-    """zeros_ratio.csv as rule zeros_ratio_table wrote it, checked (`validate_aggregate`)."""
+    """zeros_ratio.csv as rule rp_zeros_ratio_table wrote it, checked (`validate_aggregate`)."""
     from relurepro import schemas
 
     return schemas.read_checked(path, validate_aggregate)
