@@ -5,12 +5,13 @@ import pandas as pd
 from relurepro import claims
 from relurepro.pipeline import jobs
 from relurepro.constnet import sigprop, toy
-from relurepro.constnet.aggregate import read_sigprop, read_toy
+from relurepro.constnet.aggregate import read_collected_metrics, read_correlations, read_sigprop, read_toy
 from relurepro.constnet.claims import claims as cn_claims
 
 jobs.start(snakemake)
 i = snakemake.input
-rows = cn_claims(pd.read_csv(i.metrics), pd.read_csv(i.correlations), pd.read_csv(i.reference),
+# The collected tables re-read through their schemas: a file changed since its rule wrote it stops the claims.
+rows = cn_claims(read_collected_metrics(i.metrics), read_correlations(i.correlations), pd.read_csv(i.reference),
                  snakemake.params.scale)
 rows += toy.claims(read_toy(i.toy)) + sigprop.claims(read_sigprop(i.sigprop))
 print(claims.write(rows, snakemake.params.scale, snakemake.output[0]).to_string())

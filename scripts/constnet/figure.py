@@ -4,11 +4,12 @@ import pandas as pd
 
 from relurepro.pipeline import jobs
 from relurepro.constnet import figures
+from relurepro.constnet.aggregate import read_collected_metrics, read_correlations
 from relurepro.constnet.model import ConstNet
 
 jobs.start(snakemake)
 fid, note, out = snakemake.wildcards.cn_fig, snakemake.params.note, snakemake.output
-metrics = pd.read_csv(snakemake.input.metrics)
+metrics = read_collected_metrics(snakemake.input.metrics)
 note = f"{figures.breaking_note(metrics)}\n{note}"
 constnet, leakynet = metrics[metrics.kind == "constnet"], metrics[metrics.kind == "leakynet"]
 if fid == "acc_curves":
@@ -23,7 +24,7 @@ elif fid == "symmetry_deviation":
     figures.symmetry(metrics, note, out.pdf, out.png)
     metrics[["kind", "name", "seed", "epoch", "symmetry_deviation", "distinct_channels"]].to_csv(out.csv, index=False)
 elif fid == "weight_corr":
-    corr = pd.read_csv(snakemake.input.correlations)
+    corr = read_correlations(snakemake.input.correlations)
     figures.weight_corr(corr, note, out.pdf, out.png, figures.labels(metrics))
     corr.to_csv(out.csv, index=False)
 elif fid == "diversity":

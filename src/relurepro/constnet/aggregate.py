@@ -125,6 +125,16 @@ def read_correlations(path: str | Path, epochs: int | None = None) -> pd.DataFra
     return df
 
 
+def read_collected_metrics(path: str | Path) -> pd.DataFrame:
+    """metrics.csv as rule cn_collect wrote it (every run's), checked against `metrics_schema`; the collected
+    correlations.csv reads with `read_correlations`."""
+    from relurepro import schemas
+
+    df = _read(path)
+    schemas.check(df, metrics_schema(list(df.columns), collected=True), path)
+    return df
+
+
 def collect(metrics_paths: list, correlations_paths: list, epochs: dict[str, int]) -> tuple[pd.DataFrame,
                                                                                             pd.DataFrame]:
     """rule cn_collect: every run's metrics and correlations, each file checked; `epochs`: kind -> epochs of its
