@@ -283,14 +283,16 @@ def test_imagenet_loop_steps_lr_and_resumes_exactly(tiny_imagefolder, tmp_path):
 
 
 def test_imagenet_summary(tmp_path):
-    def run(name, top1, top5):
-        path = tmp_path / name
-        pd.DataFrame({"epoch": [1, 2], "val_top1": [0.1, top1], "val_top5": [0.2, top5],
-                      "diverged": [False, False]}).to_csv(path, index=False)
+    from test_schemas_relu_prime import imagenet_run
+
+    def run(alpha, r, top1, top5):  # a whole run's metrics.csv: the summary reads it through its schema
+        path = tmp_path / f"alpha~{alpha}/run~{r}/metrics.csv"
+        path.parent.mkdir(parents=True)
+        imagenet_run(alpha, r).assign(val_top1=[0.1, top1], val_top5=[0.2, top5]).to_csv(path, index=False)
         return path
 
-    table = imagenet_summary({(0.0, 0): run("a", 0.70, 0.90), (0.0, 1): run("b", 0.72, 0.91),
-                              (1.0, 0): run("c", 0.50, 0.75)})
+    table = imagenet_summary({(0.0, 0): run(0.0, 0, 0.70, 0.90), (0.0, 1): run(0.0, 1, 0.72, 0.91),
+                              (1.0, 0): run(1.0, 0, 0.50, 0.75)})
     assert table["alpha"].tolist() == [0.0, 1.0] and table["runs"].tolist() == [2, 1]
     assert table.loc[0, "top1_mean"] == pytest.approx(71.0) and math.isnan(table.loc[1, "top1_sd"])
     with pytest.raises(ValueError, match="bad"):
