@@ -19,7 +19,7 @@ import torch
 
 from relurepro.data import load_embedded
 from relurepro.numerics import setup
-from relurepro.volume import VolumeCell, prepare_batches, run_once
+from relurepro.relu_prime.volume import VolumeCell, prepare_batches, run_once
 
 
 def gemm_rate(n: int = 1024, repeats: int = 20) -> float:

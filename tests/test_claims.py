@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 
 from relurepro import claims
-from relurepro.relu_prime_claims import volume_mnist_claims, volume_stats_claims
+from relurepro.relu_prime.claims import volume_mnist_claims, volume_stats_claims
 
 
 def volume_table(p32_by_layers, p64_hits=0):
@@ -57,7 +57,7 @@ def test_claims_table_roundtrip_and_status(tmp_path):
 
 
 def test_vol_cdf_claims():
-    from relurepro.relu_prime_claims import vol_cdf_claims
+    from relurepro.relu_prime.claims import vol_cdf_claims
 
     checks = pd.DataFrame([
         {"figure": "vol_cifar_vgg11_nobn", "low_bits": 16, "high_bits": 32, "high_end": 0.6, "min_gap": 0.1,
@@ -77,7 +77,7 @@ def test_vol_cdf_claims():
 
 
 def test_zeros_ratio_claims():
-    from relurepro.relu_prime_claims import zeros_ratio_claims
+    from relurepro.relu_prime.claims import zeros_ratio_claims
 
     zeros = pd.DataFrame({"bits": [16, 32, 64], "zeros": [40, 1, 0], "relu_calls": [1e8, 1e9, 1e8]})
     assert [r["passed"] for r in zeros_ratio_claims(zeros)] == [True, True]
@@ -86,7 +86,7 @@ def test_zeros_ratio_claims():
 
 
 def test_training_claims():
-    from relurepro.relu_prime_claims import training_claims
+    from relurepro.relu_prime.claims import training_claims
 
     rows = []
     for tier, accs in (("stress k=10", {(False, 0.0): 0.9, (False, 1.0): 0.2, (True, 0.0): 0.95, (True, 1.0): 0.9}),
@@ -104,7 +104,7 @@ def test_training_claims():
 
 
 def test_training_claims_count_a_diverged_alpha_at_chance():
-    from relurepro.relu_prime_claims import CHANCE_ACCURACY, training_claims
+    from relurepro.relu_prime.claims import CHANCE_ACCURACY, training_claims
 
     # ResNet18-like: without BN alpha=1 diverges (the runner leaves its accuracy NaN unless counted at chance);
     # left out, the no-BN spread would be 0.2 and look smaller than the BN one.

@@ -1,11 +1,11 @@
-"""Batch norm in a GPU's order of operations (relurepro.gpu_batchnorm)."""
+"""Batch norm in a GPU's order of operations (relurepro.relu_prime.gpu_batchnorm)."""
 
 import pytest
 import torch
 from torch import nn
 
-from relurepro.gpu_batchnorm import GpuOrderBatchNorm, with_bn_arith
-from relurepro.net_spec import NetSpec
+from relurepro.relu_prime.gpu_batchnorm import GpuOrderBatchNorm, with_bn_arith
+from relurepro.relu_prime.models import NetSpec
 
 
 def _pair(bn: nn.Module) -> tuple[nn.Module, nn.Module]:

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from relurepro.data import load_dataset
-from relurepro.intro import first_divergence_iteration, first_zero_iteration, intro_lr, weight_diff_trace
+from relurepro.relu_prime.intro import first_divergence_iteration, first_zero_iteration, intro_lr, weight_diff_trace
 
 # Torch seeds whose fp32 run hits an exact first-layer zero early on mnist5k (single thread, measured:
 # seed 11 at iteration 5, seed 6 at iteration 16; the default seed 123 only at iteration 212). Float rounding

@@ -17,12 +17,13 @@ from conftest import REPO, snakemake
 
 from relurepro.activations import ReLU6AlphaBeta, ReLUAlpha
 from relurepro.data import load_dataset
-from relurepro.intro import (RELU6_COLUMNS, ZONE_COLUMNS, _directions, bifurcation_zone, first_divergence_iteration,
+from relurepro.relu_prime.intro import (RELU6_COLUMNS, ZONE_COLUMNS, _directions, bifurcation_zone, first_divergence_iteration,
                              first_kink_iteration, first_zero_iteration, intro_nets, train_until_zero,
                              weight_diff_trace, zone_steps)
-from relurepro.relu_prime_tables import best_lr_table, imagenet_summary, load_best_lr
+from relurepro.relu_prime import zeros_ratio
+from relurepro.relu_prime.grid import parse_list, zeros_ratio_jobs
+from relurepro.relu_prime.tables import best_lr_table, imagenet_summary, load_best_lr
 from relurepro.training import TrainConfig
-from relurepro import zeros_ratio, zeros_ratio_jobs
 
 # Torch seed 11 puts an exact first-layer zero at iteration 5 on mnist5k (single thread; see test_intro.py).
 EARLY_ZERO_SEED = 11
@@ -214,12 +215,12 @@ def test_count_csv_holds_what_its_path_promises(tmp_path):
 def test_jobs_group_cells_per_precision_or_not():
     cfg = {"bits": [16, 32], "runs": {"16": 5, "32": 25}, "layers": [1, 3], "neurons": [64, 256],
            "one_job_per_cell": False}
-    assert zeros_ratio_jobs.jobs(cfg) == [{"bits": 16, "layer_list": "1-3", "neuron_list": "64-256", "runs": 5},
+    assert zeros_ratio_jobs(cfg) == [{"bits": 16, "layer_list": "1-3", "neuron_list": "64-256", "runs": 5},
                                           {"bits": 32, "layer_list": "1-3", "neuron_list": "64-256", "runs": 25}]
-    assert len(zeros_ratio_jobs.jobs({**cfg, "one_job_per_cell": True})) == 8
-    assert zeros_ratio_jobs.parse_list("1-3-6") == [1, 3, 6]
+    assert len(zeros_ratio_jobs({**cfg, "one_job_per_cell": True})) == 8
+    assert parse_list("1-3-6") == [1, 3, 6]
     with pytest.raises(ValueError, match="64"):
-        zeros_ratio_jobs.jobs({**cfg, "bits": [16, 64]})
+        zeros_ratio_jobs({**cfg, "bits": [16, 64]})
 
 
 # --- §3.29: ImageNet -----------------------------------------------------------------------------------------

@@ -15,11 +15,12 @@ import yaml
 from conftest import REPO
 from relurepro.activations import ReLUAlpha
 from relurepro.numerics import ExactZeroCounter
-from relurepro.relu_prime_figures import FIGURES, draw
-from relurepro.relu_prime_runs import COLUMNS, JobSpec, aggregate, experiment_jobs, last_epoch_accuracy, validate
-from relurepro.relu_prime_training import build_net, run_job
+from relurepro.relu_prime.figures import FIGURES, draw
+from relurepro.relu_prime.aggregate import COLUMNS, aggregate, last_epoch_accuracy, validate
+from relurepro.relu_prime.grid import JobSpec, experiment_jobs
+from relurepro.relu_prime.training import build_net, run_job
 from relurepro.transforms import random_crop_flip
-from relurepro.stress import GridRound, grid_round, stressed, tier_label
+from relurepro.relu_prime.stress import GridRound, grid_round, stressed, tier_label
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")

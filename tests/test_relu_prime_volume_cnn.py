@@ -1,4 +1,4 @@
-"""The vol_* CDF sampler (relurepro.volume_cnn) and its aggregation and figure (relurepro.vol_cdf)."""
+"""The vol_* CDF sampler (relurepro.relu_prime.volume_cnn) and its aggregation and figure (relurepro.relu_prime.vol_cdf)."""
 
 import csv
 from pathlib import Path
@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 import torch
 
-from relurepro import vol_cdf
+from relurepro.relu_prime import vol_cdf
 from relurepro.pipeline.config import load_scale
 from relurepro.data import TensorData, load_embedded
-from relurepro.volume import RUN_COLUMNS, Events, first_weight, read_runs
-from relurepro.volume_cnn import CIFAR_MEAN, CIFAR_STD, BatchStream, CnnVolumeCell, NetSpec, run_once, sample_cell
+from relurepro.relu_prime.volume import RUN_COLUMNS, Events, first_weight, read_runs
+from relurepro.relu_prime.volume_cnn import CIFAR_MEAN, CIFAR_STD, BatchStream, CnnVolumeCell, NetSpec, run_once, sample_cell
 
 REPO = Path(__file__).resolve().parents[1]
 

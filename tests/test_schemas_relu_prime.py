@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from csv_corruptions import assert_rejected, corruptions
-from relurepro.intro_tables import read_trace, read_zone
-from relurepro.relu_prime_tables import imagenet_summary, read_imagenet, read_imagenet_run
+from relurepro.relu_prime.intro_tables import read_trace, read_zone
+from relurepro.relu_prime.tables import imagenet_summary, read_imagenet, read_imagenet_run
 
 
 def trace(iterations: int = 4, relu6: bool = False) -> pd.DataFrame:
@@ -116,7 +116,7 @@ def test_imagenet_run_columns_are_what_the_job_writes():
     from dataclasses import fields
 
     from relurepro.imagenet import COLUMNS, ImageNetConfig
-    from relurepro.relu_prime_tables import IMAGENET_RUN_COLUMNS
+    from relurepro.relu_prime.tables import IMAGENET_RUN_COLUMNS
 
     # scripts/relu_prime/imagenet_train.py: the epoch rows, the run, then the configuration less device and seed.
     config = [f"cfg_{f.name}" for f in fields(ImageNetConfig) if f.name not in ("device", "seed")]
@@ -154,7 +154,8 @@ def zeros_ratio_table() -> pd.DataFrame:
 
 
 def aggregate_cases():
-    from relurepro import relu_prime_runs, vol_cdf, volume_mnist, volume_stats, zeros_ratio
+    from relurepro.relu_prime import aggregate
+    from relurepro.relu_prime import vol_cdf, volume_mnist, volume_stats, zeros_ratio
 
     from test_relu_prime_training import synthetic_table
 
@@ -168,7 +169,7 @@ def aggregate_cases():
                          volume_stats_table().assign(minibatches=41), "same minibatches"),
         "zeros_ratio": (zeros_ratio.read_aggregate, zeros_ratio_table(), "zeros",
                         zeros_ratio_table().assign(zeros=[5, 8]), "true_ratio"),
-        "train": (relu_prime_runs.read_table, synthetic_table("e", [0.0, 1.0]), "epoch",
+        "train": (aggregate.read_table, synthetic_table("e", [0.0, 1.0]), "epoch",
                   synthetic_table("e", [0.0, 1.0]).assign(epoch=4), "epoch in 1..epochs"),
     }
 

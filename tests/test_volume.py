@@ -4,9 +4,9 @@ import pandas as pd
 import pytest
 import torch
 
-from relurepro import volume_mnist
+from relurepro.relu_prime import volume_mnist
 from relurepro.data import load_embedded
-from relurepro.volume import (DEPTH_COLUMNS, RUN_COLUMNS, Events, Pair, VolumeCell, build_net, prepare_batches,
+from relurepro.relu_prime.volume import (DEPTH_COLUMNS, RUN_COLUMNS, Events, Pair, VolumeCell, build_net, prepare_batches,
                               read_runs, run_once, sample_volume, walk)
 
 

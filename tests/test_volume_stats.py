@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 
 from relurepro.data import load_embedded
-from relurepro.volume import VolumeCell, prepare_batches, run_once
-from relurepro.volume_stats import BATCH_COLUMNS, batch_norms, read_batches, summarize, validate_summary
+from relurepro.relu_prime.volume import VolumeCell, prepare_batches, run_once
+from relurepro.relu_prime.volume_stats import BATCH_COLUMNS, batch_norms, read_batches, summarize, validate_summary
 
 
 @pytest.fixture(scope="module")

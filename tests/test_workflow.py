@@ -16,7 +16,7 @@ from conftest import REPO, copy_workflow, snakemake
 from relurepro import manifest
 from relurepro.cost.dag import load_dag, load_rules
 from relurepro.cost.work import WORK
-from relurepro.volume_mnist import COLUMNS, validate_aggregate
+from relurepro.relu_prime.volume_mnist import COLUMNS, validate_aggregate
 
 pytestmark = pytest.mark.workflow
 

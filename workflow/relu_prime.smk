@@ -1,6 +1,6 @@
 """relu_prime: Bertoin et al., "Numerical influence of ReLU'(0) on backpropagation" (NeurIPS 2021)."""
 
-from relurepro import volume_mnist
+from relurepro.relu_prime import volume_mnist
 
 VOL = SC["relu_prime"]["volume_mnist"]
 VOL_DATA = f"{VOL['dataset']}-{VOL['split']}-{VOL['samples']}"

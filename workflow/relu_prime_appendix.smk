@@ -2,8 +2,7 @@
 (imagenet_resnet50, §3.29, paper scale only) and the original's tuned learning rates (best_lr, §3.30).
 """
 
-from relurepro import zeros_ratio_jobs
-
+from relurepro.relu_prime.grid import zeros_ratio_jobs
 # --- zeros_ratio -----------------------------------------------------------------------------------------------
 ZEROS = SC["relu_prime"]["zeros_ratio"]
 ZEROS_DATA = f"{ZEROS['dataset']}-{ZEROS['split']}-{ZEROS['samples']}"
@@ -20,7 +19,7 @@ ZEROS_COUNTS = [
         epochs=ZEROS["epochs"],
         **job,
     )
-    for job in zeros_ratio_jobs.jobs(ZEROS)
+    for job in zeros_ratio_jobs(ZEROS)
 ]
 # 100 training epochs per job at paper scale; one cheap forward pass per initialisation otherwise.
 ZEROS_RUNTIME = 240 if ZEROS["protocol"] == "train" else 30

@@ -2,27 +2,28 @@
 ResNet18 and the MNIST MLP (§3.14-3.27); faithful float32 and, at CPU scales, the labelled stress tier.
 """
 
-from relurepro import relu_prime_figures, relu_prime_runs
+from relurepro.relu_prime.grid import JobSpec, experiment_jobs
+from relurepro.relu_prime.figures import FIGURES as TRAIN_FIGURES
 
 TRAIN = SC["relu_prime"]["training"]
 TRAIN_JOB = "results/relu_prime/train/{job}/metrics.csv"
-# Experiment name -> its job CSVs (self-describing paths, relurepro.relu_prime_runs.JobSpec).
+# Experiment name -> its job CSVs (self-describing paths, relurepro.relu_prime.grid.JobSpec).
 TRAIN_JOBS = {
-    name: [job.path() for job in relu_prime_runs.experiment_jobs(exp)]
+    name: [job.path() for job in experiment_jobs(exp)]
     for name, exp in TRAIN["experiments"].items()
 }
 TRAIN_FIGURE_TABLE = {
     fid: f"results/relu_prime/train_{spec['experiment']}.csv"
-    for fid, spec in relu_prime_figures.FIGURES.items()
+    for fid, spec in TRAIN_FIGURES.items()
 }
 # Each figure's deviations: the part's common ones, then its experiment's.
 TRAIN_FIGURE_DEVIATIONS = {
     fid: TRAIN["deviations"] + TRAIN["experiments"][spec["experiment"]]["deviations"]
-    for fid, spec in relu_prime_figures.FIGURES.items()
+    for fid, spec in TRAIN_FIGURES.items()
 }
 TRAIN_FIGURES_OF_KIND = {
     kind: "|".join(
-        fid for fid, s in relu_prime_figures.FIGURES.items() if s["kind"] == kind
+        fid for fid, s in TRAIN_FIGURES.items() if s["kind"] == kind
     )
     for kind in ("test_box", "train_curve")
 }
@@ -35,7 +36,7 @@ rule rp_train:
     """
     input:
         lambda w: dataset_ready(
-            relu_prime_runs.JobSpec.from_path(f"{w.job}/metrics.csv").dataset
+            JobSpec.from_path(f"{w.job}/metrics.csv").dataset
         ),
     output:
         TRAIN_JOB,
@@ -61,7 +62,7 @@ rule rp_train:
 
 
 rule rp_train_table:
-    """One experiment's aggregated training table (columns: relurepro.relu_prime_runs.COLUMNS, validated;
+    """One experiment's aggregated training table (columns: relurepro.relu_prime.aggregate.COLUMNS, validated;
     a malformed job CSV fails the rule naming the file)."""
     input:
         lambda w: TRAIN_JOBS[w.experiment],

@@ -1,7 +1,7 @@
 """relu_prime vol_* figures: first-bifurcation CDFs at initialisation for VGG11, ResNet18 and the MNIST MLP
 (§3.7-3.13)."""
 
-from relurepro import vol_cdf
+from relurepro.relu_prime import vol_cdf
 
 VOL_CDF = SC["relu_prime"]["vol_cdf"]
 VOL_CDF_CELL = (
@@ -50,7 +50,7 @@ rule rp_volume_cnn_cell:
 
 
 rule rp_vol_cdf_table:
-    """First-bifurcation CDF of every vol_* cell (validated column schema, see relurepro.vol_cdf.COLUMNS)."""
+    """First-bifurcation CDF of every vol_* cell (validated column schema, see relurepro.relu_prime.vol_cdf.COLUMNS)."""
     input:
         VOL_CDF_CELL_CSVS,
     output:

@@ -2,12 +2,13 @@
 
 import pandas as pd
 
-from relurepro import claims, vol_cdf, volume_mnist, volume_stats, zeros_ratio
+from relurepro import claims
+from relurepro.relu_prime import vol_cdf, volume_mnist, volume_stats, zeros_ratio
 from relurepro.pipeline import jobs
-from relurepro.relu_prime_claims import (CHANCE_ACCURACY, training_claims, vol_cdf_claims, volume_mnist_claims,
+from relurepro.relu_prime.claims import (CHANCE_ACCURACY, training_claims, vol_cdf_claims, volume_mnist_claims,
                                          volume_stats_claims, zeros_ratio_claims)
-from relurepro.relu_prime_runs import last_epoch_accuracy
-from relurepro.vol_cdf import figure_checks
+from relurepro.relu_prime.aggregate import last_epoch_accuracy
+from relurepro.relu_prime.vol_cdf import figure_checks
 
 jobs.start(snakemake)
 reference = pd.read_csv(snakemake.input.reference)

@@ -1,7 +1,7 @@
 """Final top-1/top-5 per alpha of the ImageNet ResNet50 runs (rule rp_imagenet_table)."""
 
 from relurepro.pipeline import jobs
-from relurepro.relu_prime_tables import imagenet_summary
+from relurepro.relu_prime.tables import imagenet_summary
 
 jobs.start(snakemake)
 keys = [(float(a), int(r)) for a, r in snakemake.params.runs]

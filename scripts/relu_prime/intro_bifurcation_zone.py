@@ -5,7 +5,7 @@ import logging
 
 from relurepro.pipeline import jobs
 from relurepro.data import load_dataset
-from relurepro.intro import bifurcation_zone, train_until_zero
+from relurepro.relu_prime.intro import bifurcation_zone, train_until_zero
 
 jobs.start(snakemake)
 w, p = snakemake.wildcards, snakemake.params

@@ -1,11 +1,11 @@
 """One intro run (rules rp_intro_trace, rp_intro_relu6_trace): the three-net weight-difference trace of §3.1/§3.2
-(relu) or 3.4 (relu6) at one precision, with the original set-up's widths and seeds (relurepro.intro.SETUPS)."""
+(relu) or 3.4 (relu6) at one precision, with the original set-up's widths and seeds (relurepro.relu_prime.intro.SETUPS)."""
 
 import logging
 
 from relurepro.pipeline import jobs
 from relurepro.data import load_dataset
-from relurepro.intro import first_divergence_iteration, first_kink_iteration, weight_diff_trace
+from relurepro.relu_prime.intro import first_divergence_iteration, first_kink_iteration, weight_diff_trace
 
 mode = jobs.start(snakemake)
 w = snakemake.wildcards

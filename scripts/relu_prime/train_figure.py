@@ -3,8 +3,8 @@ rp_train_curve). matplotlib/pandas only, no torch: the log is redirected here.""
 
 import sys
 
-from relurepro.relu_prime_figures import draw
-from relurepro.relu_prime_runs import read_table
+from relurepro.relu_prime.figures import draw
+from relurepro.relu_prime.aggregate import read_table
 
 sys.stdout = sys.stderr = open(snakemake.log[0], "w", buffering=1)
 table = read_table(snakemake.input[0])

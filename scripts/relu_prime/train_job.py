@@ -1,8 +1,8 @@
 """Train the runs (seeds) of one relu_prime training cell (rule rp_train)."""
 
 from relurepro.pipeline import jobs
-from relurepro.relu_prime_runs import JobSpec
-from relurepro.relu_prime_training import run_job
+from relurepro.relu_prime.grid import JobSpec
+from relurepro.relu_prime.training import run_job
 
 mode = jobs.start(snakemake)
 spec = JobSpec.from_path(snakemake.output[0])

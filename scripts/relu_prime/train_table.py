@@ -6,7 +6,7 @@ redirected here as scripts/manifest.py does.
 
 import sys
 
-from relurepro.relu_prime_runs import aggregate
+from relurepro.relu_prime.aggregate import aggregate
 
 sys.stdout = sys.stderr = open(snakemake.log[0], "w", buffering=1)
 table = aggregate(snakemake.wildcards.experiment, list(snakemake.input))

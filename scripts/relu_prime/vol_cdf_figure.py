@@ -1,7 +1,7 @@
 """Draw one vol_* first-bifurcation CDF figure (rule rp_vol_cdf_figure)."""
 
 from relurepro.pipeline import jobs
-from relurepro.vol_cdf import plot, read_aggregate
+from relurepro.relu_prime.vol_cdf import plot, read_aggregate
 
 jobs.start(snakemake)
 table = read_aggregate(snakemake.input[0])

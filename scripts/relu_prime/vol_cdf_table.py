@@ -1,7 +1,7 @@
 """Aggregate the vol_* cells into first-bifurcation CDFs (rule rp_vol_cdf_table)."""
 
 from relurepro.pipeline import jobs
-from relurepro.vol_cdf import aggregate, validate_aggregate
+from relurepro.relu_prime.vol_cdf import aggregate, validate_aggregate
 
 jobs.start(snakemake)
 table = aggregate(snakemake.params.cells, list(snakemake.input))

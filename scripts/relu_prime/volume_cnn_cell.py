@@ -2,8 +2,8 @@
 
 from relurepro.pipeline import jobs
 from relurepro.data import load_dataset
-from relurepro.vol_cdf import net_of
-from relurepro.volume_cnn import CnnVolumeCell, sample_cell
+from relurepro.relu_prime.vol_cdf import net_of
+from relurepro.relu_prime.volume_cnn import CnnVolumeCell, sample_cell
 
 mode = jobs.start(snakemake)
 w = snakemake.wildcards

@@ -2,8 +2,8 @@
 
 from relurepro.pipeline import jobs
 from relurepro.data import load_dataset
-from relurepro.volume import VolumeCell, sample_volume
-from relurepro.volume_mnist import job_depths
+from relurepro.relu_prime.volume import VolumeCell, sample_volume
+from relurepro.relu_prime.volume_mnist import job_depths
 
 mode = jobs.start(snakemake)
 w = snakemake.wildcards

@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from relurepro.pipeline import jobs
-from relurepro.volume_stats import read_batches, summarize, validate_summary
+from relurepro.relu_prime.volume_stats import read_batches, summarize, validate_summary
 
 jobs.start(snakemake)
 # Each runs CSV checked against its schema and its path's run count; one summary row per runs CSV.

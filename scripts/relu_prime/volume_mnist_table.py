@@ -1,7 +1,7 @@
 """Aggregate volume cells into the volume_mnist panels (rule rp_volume_mnist_table)."""
 
 from relurepro.pipeline import jobs
-from relurepro.volume_mnist import aggregate, csvs_by_cell, panel_tables, validate_aggregate
+from relurepro.relu_prime.volume_mnist import aggregate, csvs_by_cell, panel_tables, validate_aggregate
 
 jobs.start(snakemake)
 cell_csvs = csvs_by_cell(snakemake.params.cells, list(snakemake.input))

@@ -5,8 +5,8 @@ from tqdm import tqdm
 
 from relurepro.pipeline import jobs
 from relurepro.data import load_dataset
-from relurepro.volume import VolumeCell, prepare_batches
-from relurepro.volume_stats import BATCH_COLUMNS, batch_norms
+from relurepro.relu_prime.volume import VolumeCell, prepare_batches
+from relurepro.relu_prime.volume_stats import BATCH_COLUMNS, batch_norms
 
 mode = jobs.start(snakemake)
 w = snakemake.wildcards

@@ -11,8 +11,8 @@ import pandas as pd
 from relurepro.pipeline import jobs
 from relurepro.data import load_dataset
 from relurepro.training import TrainConfig
-from relurepro.zeros_ratio import RUN_COLUMNS, count_at_init, count_in_training
-from relurepro.zeros_ratio_jobs import parse_list
+from relurepro.relu_prime.zeros_ratio import RUN_COLUMNS, count_at_init, count_in_training
+from relurepro.relu_prime.grid import parse_list
 
 mode = jobs.start(snakemake)
 w, z = snakemake.wildcards, snakemake.params.zeros

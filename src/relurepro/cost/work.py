@@ -22,7 +22,7 @@ import re
 
 import numpy as np
 
-from relurepro.relu_prime_runs import JobSpec
+from relurepro.relu_prime.grid import JobSpec
 
 # Forward MACs per 32x32x3 image of the library's CIFAR nets at width multiplier w: a w^2 + b w (b: first conv).
 CNN_MACS = {"vgg11": (151.0e6, 1.77e6), "resnet18": (138.4e6, 1.77e6)}

@@ -184,14 +184,14 @@ def read_finetune(path) -> pd.DataFrame:
 
 def read_imagenet_run(path, epochs: int | None = None) -> pd.DataFrame:
     """An ImageNet run's metrics.csv (rule ro_imagenet_run, paper scale): relurepro.imagenet.COLUMNS per epoch,
-    then the run, device and configuration; checked against relurepro.relu_prime_tables.imagenet_run_schema."""
+    then the run, device and configuration; checked against relurepro.imagenet_runs.run_schema."""
     import pandera.pandas as pa
 
     from relurepro import schemas
-    from relurepro.relu_prime_tables import imagenet_cfg_columns, imagenet_run_schema
+    from relurepro.imagenet_runs import cfg_columns, run_schema
 
-    record = {"run": pa.Column(str), "device": pa.Column(str), **imagenet_cfg_columns(pa, seed=True)}
-    return schemas.read(path, imagenet_run_schema(epochs, record), rows=epochs)
+    record = {"run": pa.Column(str), "device": pa.Column(str), **cfg_columns(pa, seed=True)}
+    return schemas.read(path, run_schema(epochs, record), rows=epochs)
 
 
 def summarize(runs: pd.DataFrame) -> pd.DataFrame:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from relurepro.net_spec import BN_ARITHS, NetSpec
+from relurepro.relu_prime.models import BN_ARITHS, NetSpec
 
 FIGURES = ("vol_cifar_vgg11_nobn", "vol_cifar_vgg11_bn", "vol_cifar_resnet18_nobn", "vol_cifar_resnet18_bn",
            "vol_svhn_vgg11_nobn", "vol_mnist_nobn", "vol_mnist_bn")
@@ -91,7 +91,7 @@ def cdf_rows(runs_csv: str | Path, max_batches: int, runs: int | None = None) ->
     """Runs bifurcated by each batch 0..max_batches-1, runs with an exact zero by each batch, and the number of
     runs; fails naming the file when a run row is inconsistent with the walk (an event beyond the window, or a
     run that stopped before its gradients differed or the window ended)."""
-    from relurepro.volume import read_runs  # here: the workflow imports this module to plan, without torch
+    from relurepro.relu_prime.volume import read_runs  # here: the workflow imports this module to plan, without torch
 
     rows = read_runs(runs_csv, runs=runs)
     hits, zeros = [0] * max_batches, [0] * max_batches

@@ -85,57 +85,14 @@ IMAGENET_RUN_COLUMNS = ["epoch", "lr", "train_loss", "train_top1", "val_loss", "
 _IMAGENET_PATH = re.compile(r"alpha~(?P<alpha>-?\d+(\.\d+)?)/run~(?P<run>\d+)/metrics\.csv$")
 
 
-def imagenet_cfg_columns(pa, seed: bool = False) -> dict:
-    """The cfg_* columns of an ImageNet run (relurepro.imagenet.ImageNetConfig less the device; the seed too when
-    the run records it there)."""
-    count = pa.Column(int, pa.Check.ge(1))
-    return {"cfg_epochs": count, "cfg_batch_size": count, "cfg_lr": pa.Column(float, pa.Check.gt(0), coerce=True),
-            "cfg_momentum": pa.Column(float, pa.Check.ge(0), coerce=True),
-            "cfg_weight_decay": pa.Column(float, pa.Check.ge(0), coerce=True), "cfg_lr_step": count,
-            "cfg_lr_gamma": pa.Column(float, pa.Check.gt(0), coerce=True), "cfg_crop": count, "cfg_resize": count,
-            "cfg_workers": pa.Column(int, pa.Check.ge(0)), **({"cfg_seed": pa.Column(int)} if seed else {})}
-
-
-def imagenet_run_schema(epochs: int | None = None, record: dict | None = None):
-    """An ImageNet run's metrics.csv: epochs 1..cfg_epochs of one run; NaN metrics exactly from the first diverged
-    epoch on (diverged training is data), accuracies fractions with top-1 <= top-5. `record`: the columns after
-    the epoch rows (relu_prime's run and configuration by default; resnet_ode's runs record others)."""
-    import pandera.pandas as pa
-
-    nan_ok = {"coerce": True, "nullable": True}
-    fraction, positive = pa.Column(float, pa.Check.in_range(0, 1), **nan_ok), pa.Column(float, pa.Check.ge(0), **nan_ok)
-    epoch = [pa.Check.ge(1)] + ([pa.Check.le(epochs)] if epochs is not None else [])
-    if record is None:
-        record = {"alpha": pa.Column(float, coerce=True), "run": pa.Column(int, pa.Check.ge(0)),
-                  "seed": pa.Column(int), "relu_grad_mode": pa.Column(str, pa.Check.isin(["set", "chain"])),
-                  "device": pa.Column(str), **imagenet_cfg_columns(pa)}
-    run = list(record)
-
-    def stays(d):  # once diverged, a run stays diverged (rows in epoch order: checked too)
-        flag = d["diverged"].astype(int)
-        return flag.cummax() == flag
-
-    return pa.DataFrameSchema({
-        "epoch": pa.Column(int, epoch), "lr": positive, "train_loss": positive, "train_top1": fraction,
-        "val_loss": positive, "val_top1": fraction, "val_top5": fraction, "exact_zeros": positive,
-        "relu_inputs": positive, "diverged": pa.Column(bool), "seconds": positive, **record,
-    }, strict=True, ordered=True, unique=["epoch"], checks=[
-        pa.Check(lambda d: (d[run].nunique(dropna=False) == 1).all(), error="one run and configuration per file"),
-        pa.Check(lambda d: d["epoch"] == pd.Series(range(1, len(d) + 1), index=d.index),
-                 error="epochs 1..n in order"),
-        pa.Check(lambda d: len(d) == d["cfg_epochs"].iloc[0], error="one row per configured epoch"),
-        pa.Check(lambda d: d["diverged"] == d["train_loss"].isna(), error="NaN loss exactly in diverged rows"),
-        pa.Check(lambda d: d["diverged"] | (d["val_top1"] <= d["val_top5"]), error="val_top1 <= val_top5"),
-        pa.Check(stays, error="a run stays diverged from its first diverged epoch on"),
-    ])
-
-
 def read_imagenet_run(path: str | Path, epochs: int | None = None) -> pd.DataFrame:
-    """An ImageNet run's metrics.csv checked against `imagenet_run_schema` (a violation names the file and its
+    """An ImageNet run's metrics.csv checked against `relurepro.imagenet_runs.run_schema` (a violation names the file and its
     lines); a self-describing path (.../alpha~A/run~R/metrics.csv) also fixes its alpha and run."""
     from relurepro import schemas
 
-    df = schemas.read(path, imagenet_run_schema(epochs), rows=epochs)
+    from relurepro.imagenet_runs import run_schema
+
+    df = schemas.read(path, run_schema(epochs), rows=epochs)
     m = _IMAGENET_PATH.search(str(path))
     if m is not None and not ((df["alpha"] == float(m["alpha"])) & (df["run"] == int(m["run"]))).all():
         raise ValueError(f"{path}: rows of another run than the path's alpha {m['alpha']}, run {m['run']}")

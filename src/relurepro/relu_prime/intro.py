@@ -25,7 +25,7 @@ from torch import nn
 from relurepro.activations import ReLU6AlphaBeta, ReLUAlpha
 from relurepro.data import TensorData
 # The CSV columns live with their schemas in a torch-free module, which the notebooks read through.
-from relurepro.intro_tables import COLUMNS, RELU6_COLUMNS, ZONE_COLUMNS  # noqa: F401
+from relurepro.relu_prime.intro_tables import COLUMNS, RELU6_COLUMNS, ZONE_COLUMNS  # noqa: F401
 from relurepro.models.mlp import mlp
 from relurepro.numerics import count_exact_zeros, dtype_for_bits
 

@@ -144,14 +144,14 @@ def run_schema():
 
 def read_runs(path: str | Path) -> pd.DataFrame:
     """A per-job CSV, validated against `run_schema` (a violation names the file and its lines). A count job's
-    self-describing path (relurepro.zeros_ratio_jobs.from_path) also fixes its protocol, precision, and the
+    self-describing path (relurepro.relu_prime.grid.zeros_ratio_job) also fixes its protocol, precision, and the
     (layers, neurons, run, pass) rows it must hold: exactly those, no duplicate or missing one."""
     import itertools
 
     from relurepro import schemas
-    from relurepro.zeros_ratio_jobs import from_path
+    from relurepro.relu_prime.grid import zeros_ratio_job
 
-    job = from_path(path)
+    job = zeros_ratio_job(path)
     rows = None if job is None else len(job["layers"]) * len(job["neurons"]) * job["runs"] * job["passes"]
     df = schemas.read(path, run_schema(), rows=rows)
     if job is not None:

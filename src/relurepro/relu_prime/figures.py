@@ -1,6 +1,6 @@
 """relu_prime training figures (§3, "common plot styles"): the test box and the train curve.
 
-Both read an aggregated training table (relu_prime_runs.COLUMNS) and draw one panel per tier present
+Both read an aggregated training table (aggregate.COLUMNS) and draw one panel per tier present
 (faithful float32 / stress k=...), each titled with its tier and its exact-zero count, so a figure always
 says which tier drew it and why the faithful tier may show no alpha effect. matplotlib only (the original
 used seaborn; its box/line/`hls` styles are redrawn here): no torch, so plotting jobs start fast.

@@ -5,7 +5,7 @@ initialisation) -> cast to the cell's precision -> walk the data batches *in tra
 statistics, as the original) with no parameter update, until net0 (ReLU'(0)=0) and net1 (ReLU'(0)=1) would give
 different first-layer weight gradients, or `max_batches` batches were walked.
 
-The decision is `relurepro.volume.walk`'s, the same for MLPs and CNNs: ``pair`` runs the original CIFAR notebooks'
+The decision is `relurepro.relu_prime.volume.walk`'s, the same for MLPs and CNNs: ``pair`` runs the original CIFAR notebooks'
 comparison on every batch (two nets with identical weights and BN buffers, loss = CE(net0) + CE(net1), one
 backward, exact comparison of the first conv/linear layer's weight gradients, zeroed every batch); ``exact`` runs
 net0's own forward on every batch and the pair only on batches with an exact zero at some ReLU input.
@@ -30,10 +30,10 @@ from torch import nn
 
 from relurepro.activations import ReLUAlpha
 from relurepro.data import TensorData, normalize
-from relurepro.net_spec import NetSpec
+from relurepro.relu_prime.models import NetSpec
 from relurepro.numerics import dtype_for_bits
 from relurepro.transforms import CIFAR10_STATS
-from relurepro.volume import DETECTORS, Events, Pair, RunResult, activation_count, sample_runs, twin, walk
+from relurepro.relu_prime.volume import DETECTORS, Events, Pair, RunResult, activation_count, sample_runs, twin, walk
 
 PROTOCOLS = ("cifar", "svhn", "mnist")
 CIFAR_MEAN, CIFAR_STD = CIFAR10_STATS
@@ -127,7 +127,7 @@ def run_once(cell: CnnVolumeCell, stream: BatchStream, seed: int, detector: str 
 
 def sample_cell(cell: CnnVolumeCell, data: TensorData, runs: int, out_csv: str | Path, *, seed0: int = 0,
                 device="cpu", progress: bool = True) -> list[RunResult]:
-    """All runs of one cell into `out_csv` (resumable, see `relurepro.volume.sample_runs`)."""
+    """All runs of one cell into `out_csv` (resumable, see `relurepro.relu_prime.volume.sample_runs`)."""
     stream = BatchStream(data, cell, device)
     return sample_runs(lambda seed: [run_once(cell, stream, seed)], runs, out_csv, seed0=seed0, progress=progress,
                        desc=f"volume {cell.net.tag()} bn={cell.net.batch_norm} {cell.bits}b")

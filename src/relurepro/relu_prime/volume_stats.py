@@ -15,7 +15,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from relurepro.volume import VolumeCell, build_net
+from relurepro.relu_prime.volume import VolumeCell, build_net
 
 BATCH_COLUMNS = ["comparison", "bits", "run", "seed", "batch_idx", "same", "net0_L1", "net0_L2", "net1_L1",
                  "net1_L2", "diff_L1", "diff_L2"]

@@ -26,7 +26,7 @@ class NetSpec:
     mlp_variant: str = "no_first_relu"  # MLP only
     mlp_layers: int = 3
     mlp_neurons: int = 256
-    bn_arith: str = "native"  # relurepro.gpu_batchnorm
+    bn_arith: str = "native"  # relurepro.relu_prime.gpu_batchnorm
 
     def __post_init__(self):
         if self.net not in NETS:
@@ -41,7 +41,7 @@ class NetSpec:
     def build(self, activation: Callable[[], nn.Module], input_shape: tuple[int, ...]) -> nn.Module:
         """The network for inputs of shape (C, H, W), every activation built by `activation()`, batch norm in
         the order of `bn_arith`."""
-        from relurepro.gpu_batchnorm import with_bn_arith
+        from relurepro.relu_prime.gpu_batchnorm import with_bn_arith
         from relurepro.models.mlp import mlp
         from relurepro.models.resnet import resnet18_cifar
         from relurepro.models.vgg import vgg11

@@ -62,7 +62,7 @@ def cells(vol: dict) -> list[dict]:
 
     `layers` is a dash-joined list of depths: the nets of one width, batch size, precision and run count that
     differ only in depth are one job (under one seed a shallower net's hidden layers are the deeper one's first
-    layers, so the deepest net's forward screens them all; see `relurepro.volume.run_once`).
+    layers, so the deepest net's forward screens them all; see `relurepro.relu_prime.volume.run_once`).
     """
     shapes = sorted({(p["variant"], p["layers"], p["neurons"], p["batch"]) for p in panel_points(vol)})
     jobs: dict[tuple, list[int]] = {}
@@ -103,7 +103,7 @@ def aggregate(vol: dict, cell_csvs: dict[tuple, str | Path], paper_quirks: bool 
     `paper_quirks` draws the bars as the original R script did: each panel divided by its maximum (relu_prime S8) and a
     measured 64-bit zero as a 0.5 bar (relu_prime S6); the CSV keeps the true percentages either way.
     """
-    from relurepro.volume import read_runs  # here: the workflow imports this module to plan, without torch
+    from relurepro.relu_prime.volume import read_runs  # here: the workflow imports this module to plan, without torch
 
     rows = []
     for point in panel_points(vol):

@@ -117,7 +117,7 @@ CHANCE_ACCURACY = 0.1
 
 
 def training_claims(accuracy: pd.DataFrame) -> list[dict]:
-    """C4/C5 from last-epoch test accuracies (`relu_prime_runs.last_epoch_accuracy`, diverged runs counted at
+    """C4/C5 from last-epoch test accuracies (`aggregate.last_epoch_accuracy`, diverged runs counted at
     CHANCE_ACCURACY): in the stress tier ReLU'(0)=0 is best without BN and BN shrinks the alpha effect; a faithful
     tier without exact zeros shows no alpha effect at all (the zero counter explains it)."""
     rows = []

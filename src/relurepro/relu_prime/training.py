@@ -24,8 +24,9 @@ from relurepro.models.mlp import mlp
 from relurepro.models.resnet import resnet18_cifar
 from relurepro.models.vgg import vgg11
 from relurepro.numerics import seed_everything
-from relurepro.relu_prime_runs import JobSpec, fmt, job_frame
-from relurepro.stress import stressed
+from relurepro.relu_prime.aggregate import job_frame
+from relurepro.relu_prime.grid import JobSpec, fmt
+from relurepro.relu_prime.stress import stressed
 from relurepro.training import TrainConfig, train
 from relurepro.transforms import CIFAR10_STATS, random_crop_flip
 
@@ -99,7 +100,7 @@ def checkpoint_name(bn: bool, alpha: float, dropout: float, seed: int) -> str:
 
 def run_job(spec: JobSpec, out_csv: str | Path, *, device: str = "cpu", data_root: str | Path = "data",
             test_batch_size: int = 100, progress: bool = True):
-    """Train every run of `spec` and write the job's metrics CSV (relu_prime_runs.job_frame).
+    """Train every run of `spec` and write the job's metrics CSV (aggregate.job_frame).
 
     Each run checkpoints after every epoch beside the CSV and resumes from it when the job is restarted; a
     run's checkpoint is deleted once the whole job is written (paper-scale checkpoints are ~100 MB each).
