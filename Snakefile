@@ -28,7 +28,7 @@ validate(config, "config/schema.yaml")
 
 # Where a rule runs is stated by the rule: under a cluster executor the light steps (aggregation, tables, figures,
 # claims, manifests, downloads) say `localrule: True` and run on the submit host; every other rule is a compute rule
-# with a benchmark and a work model in the cost estimate (relurepro.cost.work, tests/test_workflow.py checks both).
+# with a benchmark and a work model in the cost estimate (relurepro.cost.work, tests/workflow/test_workflow.py checks both).
 
 
 # The first rule is the default target.

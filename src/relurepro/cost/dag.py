@@ -4,7 +4,7 @@ GPU request and dependencies, read through Snakemake's Python API (used by the c
 Snakemake's public API prints DAGs but does not hand them out; building one in-process needs two private calls
 (`Workflow._prepare_dag`, `Workflow._build_dag`, as `snakemake --dag` makes them) and one private attribute
 (`Workflow._localrules`, the rules that say `localrule: True`). They are isolated here, and
-tests/test_cost.py builds a real DAG, so a Snakemake upgrade that changes them fails loudly there.
+tests/workflow/test_cost.py builds a real DAG, so a Snakemake upgrade that changes them fails loudly there.
 """
 
 from __future__ import annotations

@@ -294,7 +294,7 @@ def one_job(job, ctx):
     return {"jobs": 1}
 
 
-# Every compute rule (one without `localrule: True`) has an entry; tests/test_workflow.py checks it.
+# Every compute rule (one without `localrule: True`) has an entry; tests/workflow/test_workflow.py checks it.
 WORK = {
     "rp_train": relu_prime_train,
     "rp_volume_mlp_cell": volume_mlp_cell,

@@ -284,7 +284,7 @@ def test_imagenet_loop_steps_lr_and_resumes_exactly(tiny_imagefolder, tmp_path):
 
 
 def test_imagenet_summary(tmp_path):
-    from test_schemas_relu_prime import imagenet_run
+    from imagenet_rows import imagenet_run
 
     def run(alpha, r, top1, top5):  # a whole run's metrics.csv: the summary reads it through its schema
         path = tmp_path / f"alpha~{alpha}/run~{r}/metrics.csv"

@@ -6,7 +6,7 @@ The citation form (docs/design.md, "Citing the docs"):
   ``§``: ``S25`` (switch), ``P10`` (protocol or pitfall), ``B4`` (original-code bug), ``§C3`` (claim);
 - the paper is the paper's name right before the code (``relu_prime §5.3.5``), else the last paper named earlier
   on the same line, else the file's own paper: a path component or file-name prefix (``src/relurepro/leaf/``,
-  ``workflow/relu_prime_appendix.smk``, ``tests/test_resnet_ode_adjoint.py``), or in a YAML file under config/ the
+  ``workflow/relu_prime_appendix.smk``, ``tests/resnet_ode/test_resnet_ode_adjoint.py``), or in a YAML file under config/ the
   paper block it sits in;
 - the code resolves when a heading (``#`` .. ``######``) of ``docs/<paper>.md`` carries it as a word.
 Bare ``C<n>`` (claim ids are data in CSVs, and ``C0`` is a matplotlib colour) count only after ``§``; ``S01`` is
@@ -19,7 +19,7 @@ import re
 import subprocess
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PAPERS = ("relu_prime", "uniform_accuracy", "resnet_ode", "leaf", "constnet")
 FOLDERS = ("src", "scripts", "workflow", "Snakefile", "config", "notebooks", "tests", "bench", "tools")
 TEXT_SUFFIXES = {".py", ".smk", ".yaml", ".yml", ".R", ".r", ".ipynb", ".rst", ".sh", ".md", ".txt", ".toml", ""}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SRC = REPO / "src" / "relurepro"
 PAPERS = ("relu_prime", "uniform_accuracy", "resnet_ode", "leaf", "constnet")
 # The cost estimate prices every paper's jobs from their plan-time descriptions: it may read the papers' grids.

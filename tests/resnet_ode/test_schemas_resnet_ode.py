@@ -50,7 +50,7 @@ def memory() -> pd.DataFrame:
 
 
 def imagenet_run() -> pd.DataFrame:
-    from test_schemas_relu_prime import imagenet_run as relu_prime_run
+    from imagenet_rows import imagenet_run as relu_prime_run
 
     t = relu_prime_run(0.0, 0, diverge=True)  # scripts/resnet_ode/imagenet_run.py: the epochs, run, device, cfg_*
     cfg = [c for c in t.columns if c.startswith("cfg_")]

@@ -13,7 +13,7 @@ from relurepro.data import TensorData, load_embedded
 from relurepro.relu_prime.volume import RUN_COLUMNS, Events, first_weight, read_runs
 from relurepro.relu_prime.volume_cnn import CIFAR_MEAN, CIFAR_STD, BatchStream, CnnVolumeCell, NetSpec, run_once, sample_cell
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)

@@ -18,7 +18,7 @@ from relurepro.data import load_embedded
 from relurepro.models.mlp import mlp
 from relurepro.training import TrainConfig, train
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_every_torch_load_is_weights_only():

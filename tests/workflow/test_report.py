@@ -1,7 +1,7 @@
 """The HTML report of a complete run, built offline and opened in a real headless browser (Debian's chromium): every
 figure, the claims page and the executed notebooks are clicked open and must render. Screenshots are kept in
 test-artifacts/ (or $REPORT_ARTIFACTS). The run is the suite's smoke run; to check a quick run of the checkout:
-REPORT_RUN=. REPORT_SCALE=quick pytest tests/test_report.py"""
+REPORT_RUN=. REPORT_SCALE=quick pytest tests/workflow/test_report.py"""
 
 import os
 import shutil

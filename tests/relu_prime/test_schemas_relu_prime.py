@@ -4,13 +4,13 @@ naming the file."""
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from csv_corruptions import assert_rejected, corruptions
+from imagenet_rows import imagenet_run
 from relurepro.relu_prime.intro_tables import read_trace, read_zone
 from relurepro.relu_prime.tables import imagenet_summary, read_imagenet, read_imagenet_run
 
@@ -32,18 +32,6 @@ def zone(points: int = 3) -> pd.DataFrame:
         "bits": bits, "ix": ix, "iy": iy, "x": ix * 1e-6, "y": iy * 1e-6, "z": 0.5 + ix, "z_dot": 0.5 + ix,
         "iteration": 3, "exact_zero": True, "sample": 1, "neuron": 2, "zeros_in_batch": 1, "direction_seed": 123,
         "torch_seed": 123, "numpy_seed": 12345, "threads": 1}) for bits in (32, 64)], ignore_index=True)
-
-
-def imagenet_run(alpha: float, run: int, diverge: bool = False) -> pd.DataFrame:
-    last = math.nan if diverge else None
-    return pd.DataFrame({
-        "epoch": [1, 2], "lr": 0.1, "train_loss": [2.0, last or 1.5], "train_top1": [0.3, last or 0.4],
-        "val_loss": [2.1, last or 1.9], "val_top1": [0.3, last or 0.5], "val_top5": [0.6, last or 0.7],
-        "exact_zeros": [3.0, last or 1.0], "relu_inputs": [100.0, last or 100.0], "diverged": [False, diverge],
-        "seconds": 1.0, "alpha": alpha, "run": run, "seed": 1000 * run + int(100 * alpha), "relu_grad_mode": "set",
-        "device": "cuda", "cfg_epochs": 2, "cfg_batch_size": 256, "cfg_lr": 0.1, "cfg_momentum": 0.9,
-        "cfg_weight_decay": 1e-4, "cfg_lr_step": 30, "cfg_lr_gamma": 0.1, "cfg_crop": 224, "cfg_resize": 256,
-        "cfg_workers": 8})
 
 
 def write(path, table: pd.DataFrame):

@@ -20,7 +20,7 @@ from archive_fixtures import CIFAR_BATCHES, N, build_mirror, labels, serve
 from relurepro import archives
 from relurepro.data import load_dataset
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
