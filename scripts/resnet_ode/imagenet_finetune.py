@@ -12,6 +12,7 @@ from relurepro import checkpoints
 from relurepro.pipeline import jobs
 from relurepro.imagenet import ImageNetConfig, datasets, evaluate, loader, train_imagenet
 from relurepro.numerics import seed_everything
+from relurepro.resnet_ode.aggregate import SHARED_STATS, finetune_table
 from relurepro.resnet_ode.resnet_runs import unrolled_untied
 from relurepro.resnet_ode.resnets import tied_resnet
 
@@ -29,20 +30,14 @@ device = torch.device(mode["device"])
 val_loader = loader(datasets(p.imagenet_dir, cfg)[1], cfg, shuffle=False)
 before = {}
 for name, model in (("tied", tied), ("unrolled", unrolled)):
-    before[name] = evaluate(model.to(device), val_loader, device)[1]
+    before[name, SHARED_STATS] = evaluate(model.to(device), val_loader, device)[1]
     model.cpu()
 logging.info("before fine-tuning: %s", before)
 out = Path(snakemake.output.table)
 rows = train_imagenet(untied, p.imagenet_dir, cfg, checkpoint=jobs.checkpoint_for(snakemake, out.parent),
                       on_epoch=lambda row: logging.info("epoch %s", row))
-blocks = "/".join(map(str, c["counts"]))
-table = pd.DataFrame([
-    ("before", f"tied n_layers={tied_cfg['n_layers']}", "eval (shared running statistics)", before["tied"]),
-    ("before", f"tied unrolled at {blocks}", "eval (shared running statistics)", before["unrolled"]),
-    ("after", f"untied {blocks} + adjoint fine-tuning (all parameters)", "eval (running statistics)",
-     rows[-1]["val_top1"]),
-], columns=["stage", "model", "bn_mode", "accuracy"])
-table.assign(dataset="imagenet", top1=100 * table.accuracy, epochs=c["epochs"], lr=c["lr"],
-             device=mode["device"]).drop(columns="accuracy").to_csv(out, index=False)
+finetune_table("imagenet", tied_cfg["n_layers"], c["counts"], "all parameters", before,
+               {"eval (running statistics)": rows[-1]["val_top1"]}, epochs=c["epochs"], lr=c["lr"],
+               device=mode["device"]).to_csv(out, index=False)
 pd.DataFrame(rows).to_csv(snakemake.output.curve, index=False)
 jobs.finish(out.parent)  # outputs written: a rerun starts from scratch

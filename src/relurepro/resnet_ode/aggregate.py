@@ -171,6 +171,26 @@ def finetune_schema(columns: list[str]):
     ])
 
 
+SHARED_STATS = "eval (shared running statistics)"
+
+
+def finetune_table(dataset: str, n_layers: int, counts: list[int], trained: str, before: dict, after: dict, *,
+                   epochs: int, lr: float, device: str) -> pd.DataFrame:
+    """Table 2's rows of one dataset (CIFAR-10 or ImageNet; layout FINETUNE_RESNET): the tied model with
+    `n_layers` and its copies unrolled and untied at `counts` blocks per stage before fine-tuning, then the untied
+    model fine-tuned (`trained`: which parameters). `before`: (model, batch-norm mode) -> accuracy with model one of
+    tied, unrolled, untied; `after`: batch-norm mode -> accuracy. Accuracies are fractions, top1 is in percent."""
+    blocks = "/".join(map(str, counts))
+    names = {"tied": f"tied n_layers={n_layers}", "unrolled": f"tied unrolled at {blocks}",
+             "untied": f"untied {blocks}"}
+    rows = [("before", names[model], bn_mode, acc) for (model, bn_mode), acc in before.items()]
+    rows += [("after", f"untied {blocks} + adjoint fine-tuning ({trained})", bn_mode, acc)
+             for bn_mode, acc in after.items()]
+    table = pd.DataFrame(rows, columns=["stage", "model", "bn_mode", "accuracy"])
+    return table.assign(dataset=dataset, top1=100 * table.accuracy, epochs=epochs, lr=lr, device=device).drop(
+        columns="accuracy")
+
+
 def read_finetune(path) -> pd.DataFrame:
     """A finetune table.csv checked against `finetune_schema` (the layout its header names)."""
     from relurepro import schemas
