@@ -1,7 +1,7 @@
 """constnet: Blumenfeld, Gilboa, Soudry, "Beyond Signal Propagation: Is Feature Diversity Necessary in Deep Neural
 Network Initialization?" (ICML 2020)."""
 
-from relurepro.constnet.runs import resolve_arms
+from relurepro.constnet.runs import COMPUTED_FIGURES, resolve_arms
 
 CN = SC["constnet"]
 CN_ARMS = {
@@ -21,16 +21,7 @@ CN_RUNS = [
     for name in arms
     for seed in CN["seeds"]
 ]
-CN_COMPUTED = (
-    "acc_curves",
-    "acc_table",
-    "symmetry_deviation",
-    "weight_corr",
-    "diversity",
-    "leakynet_table",
-    "time_to_break",
-    "architecture",
-)
+CN_COMPUTED = COMPUTED_FIGURES
 # Figures the original code does not make, rebuilt from the paper's summary (relurepro.constnet.toy, .sigprop):
 # each carries this label on the figure and in the manifest.
 CN_RECONSTRUCTED = ("toy_unique_features", "sigprop")

@@ -116,3 +116,14 @@ def test_reconstructed_figure_csvs_follow_their_schemas(tmp_path):
         path.write_text("\n".join(text) + "\n")
         with pytest.raises(ValueError, match=f"{re.escape(str(path))}: .*{message}"):
             read_toy(path, toy_cfg)
+
+
+def test_figure_draws_every_computed_figure_and_refuses_others(tmp_path):
+    """cn_figure's one entry point: every id the workflow plans is drawn (see the smoke run), any other is an
+    error naming the known ones."""
+    from relurepro.constnet import figures
+    from relurepro.constnet.runs import COMPUTED_FIGURES
+
+    assert "time_to_break" in COMPUTED_FIGURES and len(set(COMPUTED_FIGURES)) == len(COMPUTED_FIGURES)
+    with pytest.raises(ValueError, match="unknown constnet figure 'nope'.*acc_curves"):
+        figures.draw("nope", pd.DataFrame(), "", *(str(tmp_path / f) for f in "abc"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from relurepro.constnet.runs import EMULATIONS, arm_label, mechanism
+from relurepro.constnet.runs import COMPUTED_FIGURES, EMULATIONS, arm_label, mechanism
 from relurepro.plotting import figure_with_note, save, table_page
 
 
@@ -170,5 +170,53 @@ def architecture(lines: list[str], note: str, pdf: str, png: str) -> None:
     save(fig, pdf, png)
 
 
-__all__ = ["labels", "breaking_note", "acc_curves", "final_table", "symmetry", "weight_corr", "diversity",
-           "break_epoch", "time_to_break", "architecture", "table_page"]
+def architecture_lines(net: dict) -> list[str]:
+    """The ConstNet of `net` (depth, widen, pool) as text: its parameter count, then every weighted layer."""
+    from relurepro.constnet.model import ConstNet  # torch: only this page needs it
+
+    model = ConstNet(net["depth"], net["widen"], pool=net["pool"])
+    lines = [f"ConstNet depth {net['depth']}, widen {net['widen']}: "
+             f"{sum(p.numel() for p in model.parameters()):,} parameters", ""]
+    return lines + [f"{name}: {type(m).__name__} {tuple(m.weight.shape)}" for name, m in model.named_modules()
+                    if hasattr(m, "weight") and m.weight is not None]
+
+
+BREAK_RULES_TEXT = (
+    "epoch_cumulative (the original's rule): the epoch that is the 4th with test accuracy > 50 %, counted without "
+    "reset (the original prints this - 1, its 0-based counter); epoch_streak_start: the first epoch of the first 4 "
+    "consecutive epochs > 50 %; -1: never")
+
+
+def draw(fid: str, metrics: pd.DataFrame, note: str, pdf: str, png: str, csv: str, *,
+         correlations: pd.DataFrame | None = None, net: dict | None = None) -> None:
+    """One figure or table of rule cn_figure, from the collected `metrics` (and `correlations` for weight_corr,
+    `net` for architecture): draws it with the run's symmetry-breaking note and writes the numbers it shows."""
+    if fid not in COMPUTED_FIGURES:
+        raise ValueError(f"unknown constnet figure {fid!r}; choose one of {COMPUTED_FIGURES}")
+    note = f"{breaking_note(metrics)}\n{note}"
+    constnet, leakynet = metrics[metrics.kind == "constnet"], metrics[metrics.kind == "leakynet"]
+    if fid == "acc_curves":
+        acc_curves(constnet, note, pdf, png)
+        shown = constnet[["name", "seed", "epoch", "train_loss", "train_acc", "test_loss", "test_acc"]]
+    elif fid in ("acc_table", "leakynet_table"):
+        shown = final_table(constnet if fid == "acc_table" else leakynet)
+        title = "ConstNet arms" if fid == "acc_table" else "LeakyNet init strings"
+        table_page(shown, f"{title}: test accuracy (best and final epoch)", note, pdf, png)
+    elif fid == "symmetry_deviation":
+        symmetry(metrics, note, pdf, png)
+        shown = metrics[["kind", "name", "seed", "epoch", "symmetry_deviation", "distinct_channels"]]
+    elif fid == "weight_corr":
+        weight_corr(correlations, note, pdf, png, labels(metrics))
+        shown = correlations
+    elif fid == "diversity":
+        diversity(metrics, note, pdf, png)
+        shown = metrics[["kind", "name", "seed", "epoch", "diversity"]]
+    elif fid == "time_to_break":
+        shown = time_to_break(metrics)
+        table_page(shown, "Time to break symmetry", f"{BREAK_RULES_TEXT}\n{note}", pdf, png)
+    else:  # architecture
+        lines = architecture_lines(net)
+        shown = pd.DataFrame({"line": lines})
+        architecture(lines, note, pdf, png)
+    shown.to_csv(csv, index=False)
+
