@@ -135,7 +135,7 @@ rule rp_volume_stats_runs:
         "../scripts/relu_prime/volume_stats_runs.py"
 
 
-rule rp_volume_mnist_stats:
+rule rp_volume_mnist_stats_table:
     """Section-3 statistics table: % runs and % minibatches affected (correct and the original's
     double-divided value), quantiles of the relative gradient difference, with the 0-vs-0 control.
     """
@@ -143,6 +143,20 @@ rule rp_volume_mnist_stats:
         STATS_CSVS,
     output:
         csv="results/relu_prime/volume_mnist_stats.csv",
+    log:
+        "logs/relu_prime/volume_mnist_stats_table.log",
+    localrule: True
+    conda:
+        "../envs/torch.yaml"
+    script:
+        "../scripts/relu_prime/volume_mnist_stats_table.py"
+
+
+rule rp_volume_mnist_stats:
+    """The Section-3 statistics table drawn as a figure page."""
+    input:
+        csv="results/relu_prime/volume_mnist_stats.csv",
+    output:
         pdf="figures/relu_prime/volume_mnist_stats.pdf",
         png="figures/relu_prime/volume_mnist_stats.png",
     log:

@@ -256,3 +256,21 @@ def draw(table: pd.DataFrame, figure: str, note: str, pdf: str, png: str, **kw) 
     """Draw a figure by id with the function of its kind."""
     kind = FIGURES[figure]["kind"]
     return {"test_box": test_box, "train_curve": train_curve}[kind](table, figure, note, pdf, png, **kw)
+
+
+def stats_table(table: pd.DataFrame, note: str, pdf: str, png: str) -> None:
+    """The Section-3 statistics table (relurepro.relu_prime.volume_stats.summarize) rendered as a figure page."""
+    plt = _pyplot()
+    shown = table.copy()
+    for col in shown.columns[4:]:
+        shown[col] = shown[col].map(lambda v: f"{v:.3g}")
+    fig, ax = plt.subplots(figsize=(11, 0.4 * len(shown) + 1.2))
+    ax.axis("off")
+    ax.table(cellText=shown.values, colLabels=[c.replace("_", " ") for c in shown.columns], loc="center",
+             cellLoc="center").auto_set_font_size(False)
+    ax.set_title("Gradient differences ReLU'(0)=1 vs 0 (and the 0-vs-0 control), first layer, every minibatch",
+                 fontsize=9)
+    fig.text(0.01, 0.01, note, fontsize=6, wrap=True)
+    for path in (pdf, png):
+        fig.savefig(path, dpi=150, bbox_inches="tight")
+    plt.close(fig)
