@@ -24,7 +24,7 @@ from relurepro.numerics import setup
 from relurepro.uniform_accuracy.errors import TestPoints
 from relurepro.uniform_accuracy.stacked import linear_stack, seeded_students
 from relurepro.uniform_accuracy.teachers import build_teacher, load_teachers, save_teachers
-from relurepro.uniform_accuracy.train import Experiment, draw_samples, train_students
+from relurepro.uniform_accuracy.training import Experiment, draw_samples, train_students
 
 H100_LAUNCH_S, H100_FP64 = 1.6e-3, 41e12  # uniform_accuracy §5.1.4, measured on an H100 by a reduced re-implementation
 

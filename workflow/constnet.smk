@@ -1,7 +1,7 @@
 """constnet: Blumenfeld, Gilboa, Soudry, "Beyond Signal Propagation: Is Feature Diversity Necessary in Deep Neural
 Network Initialization?" (ICML 2020)."""
 
-from relurepro.constnet.runs import COMPUTED_FIGURES, resolve_arms
+from relurepro.constnet.grid import COMPUTED_FIGURES, resolve_arms
 
 CN = SC["constnet"]
 CN_ARMS = {

@@ -7,7 +7,7 @@ import torch
 
 from relurepro.pipeline import jobs
 from relurepro.constnet.data import load
-from relurepro.constnet.runs import build_model
+from relurepro.constnet.grid import build_model
 from relurepro.constnet.symmetry import configure
 from relurepro.constnet.tensorboard import write_events
 from relurepro.constnet.training import ConstRecipe, train

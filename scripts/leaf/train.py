@@ -9,7 +9,7 @@ import torch
 from relurepro.pipeline import jobs
 from relurepro.leaf.analysis import parameter_stats, shape_samples
 from relurepro.leaf.data import load
-from relurepro.leaf.networks import build_net
+from relurepro.leaf.models import build_net
 from relurepro.leaf.training import LeafRecipe, train
 
 mode = jobs.start(snakemake)

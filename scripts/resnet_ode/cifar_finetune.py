@@ -12,7 +12,7 @@ from relurepro.numerics import seed_everything
 from relurepro.resnet_ode.aggregate import SHARED_STATS, finetune_table
 from relurepro.resnet_ode.resnet_runs import freeze_all_but, unrolled_untied
 from relurepro.resnet_ode.resnets import tied_resnet
-from relurepro.resnet_ode.tiny_training import accuracy, batch_stats_metrics, load, recalibrate_bn
+from relurepro.resnet_ode.training import accuracy, batch_stats_metrics, load, recalibrate_bn
 from relurepro.training import TrainConfig, train
 
 mode = jobs.start(snakemake)

@@ -10,7 +10,7 @@ from relurepro.pipeline import jobs
 from relurepro.numerics import seed_everything
 from relurepro.resnet_ode.resnet_runs import cifar_tied_config
 from relurepro.resnet_ode.resnets import tied_resnet
-from relurepro.resnet_ode.tiny_training import batch_stats_metrics, load
+from relurepro.resnet_ode.training import batch_stats_metrics, load
 from relurepro.training import train
 
 mode = jobs.start(snakemake)

@@ -8,7 +8,7 @@ import torch
 
 from relurepro import checkpoints
 from relurepro.pipeline import jobs
-from relurepro.resnet_ode.tiny_training import TinyRecipe, build, load, untie_and_finetune
+from relurepro.resnet_ode.training import TinyRecipe, build, load, untie_and_finetune
 
 mode = jobs.start(snakemake)
 torch.set_flush_denormal(True)

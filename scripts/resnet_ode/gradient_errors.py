@@ -8,7 +8,7 @@ from relurepro import checkpoints
 from relurepro.pipeline import jobs
 from relurepro.resnet_ode.gradient_errors import gradient_errors
 from relurepro.resnet_ode.models import TinyODENet
-from relurepro.resnet_ode.tiny_training import TinyRecipe, load, stem_for
+from relurepro.resnet_ode.training import TinyRecipe, load, stem_for
 
 jobs.start(snakemake)
 torch.set_flush_denormal(True)

@@ -5,7 +5,7 @@ import torch
 
 from relurepro.pipeline import jobs
 from relurepro.resnet_ode.experiments import reconstruction_rows
-from relurepro.resnet_ode.tiny_training import load
+from relurepro.resnet_ode.training import load
 
 jobs.start(snakemake)
 c, dataset = snakemake.params.reconstruction, snakemake.params.dataset

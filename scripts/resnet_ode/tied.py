@@ -8,7 +8,7 @@ import torch
 
 from relurepro.pipeline import jobs
 from relurepro.resnet_ode.aggregate import read_tied
-from relurepro.resnet_ode.tiny_training import TinyRecipe, batch_stats_metrics, build, load, train_run
+from relurepro.resnet_ode.training import TinyRecipe, batch_stats_metrics, build, load, train_run
 
 mode = jobs.start(snakemake)
 torch.set_flush_denormal(True)

@@ -6,7 +6,7 @@ import pandas as pd
 import torch
 
 from relurepro.pipeline import jobs
-from relurepro.resnet_ode.tiny_training import TinyRecipe, build, load, split_grad, train_run
+from relurepro.resnet_ode.training import TinyRecipe, build, load, split_grad, train_run
 
 mode = jobs.start(snakemake)
 torch.set_flush_denormal(True)  # diverging adjoint runs hit denormals (pitfall P10)

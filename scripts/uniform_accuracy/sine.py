@@ -6,7 +6,7 @@ from pathlib import Path
 from relurepro.pipeline import jobs
 from relurepro.uniform_accuracy.cell import run_cell
 from relurepro.uniform_accuracy.errors import TestPoints
-from relurepro.uniform_accuracy.train import Experiment
+from relurepro.uniform_accuracy.training import Experiment
 
 mode = jobs.start(snakemake)
 sine = snakemake.params.sine

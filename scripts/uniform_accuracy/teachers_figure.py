@@ -8,7 +8,7 @@ import torch
 from relurepro.pipeline import jobs
 from relurepro.uniform_accuracy import figures
 from relurepro.uniform_accuracy.teachers import load_teachers
-from relurepro.uniform_accuracy.train import plot_points
+from relurepro.uniform_accuracy.training import plot_points
 
 jobs.start(snakemake)
 curves, prints = {}, []

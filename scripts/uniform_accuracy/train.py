@@ -5,7 +5,7 @@ from pathlib import Path
 from relurepro.pipeline import jobs
 from relurepro.uniform_accuracy.cell import run_cell, students_of
 from relurepro.uniform_accuracy.errors import TestPoints
-from relurepro.uniform_accuracy.train import Experiment
+from relurepro.uniform_accuracy.training import Experiment
 
 mode = jobs.start(snakemake)
 w, ua = snakemake.wildcards, snakemake.params.ua

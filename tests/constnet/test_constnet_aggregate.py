@@ -10,7 +10,7 @@ import torch
 
 from relurepro.constnet.aggregate import collect, read_correlations, read_metrics
 from relurepro.constnet.data import digits
-from relurepro.constnet.model import ConstNet
+from relurepro.constnet.models import ConstNet
 from relurepro.constnet.symmetry import configure
 from relurepro.constnet.training import ConstRecipe, train
 
@@ -122,7 +122,7 @@ def test_figure_draws_every_computed_figure_and_refuses_others(tmp_path):
     """cn_figure's one entry point: every id the workflow plans is drawn (see the smoke run), any other is an
     error naming the known ones."""
     from relurepro.constnet import figures
-    from relurepro.constnet.runs import COMPUTED_FIGURES
+    from relurepro.constnet.grid import COMPUTED_FIGURES
 
     assert "time_to_break" in COMPUTED_FIGURES and len(set(COMPUTED_FIGURES)) == len(COMPUTED_FIGURES)
     with pytest.raises(ValueError, match="unknown constnet figure 'nope'.*acc_curves"):

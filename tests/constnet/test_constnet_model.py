@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from relurepro.constnet.model import ConstNet
+from relurepro.constnet.models import ConstNet
 
 
 def reference_block(x, bn, conv_w, stride, shortcut_w=None):

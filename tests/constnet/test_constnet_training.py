@@ -7,7 +7,7 @@ import torch
 from relurepro.constnet import claims, figures
 from relurepro.constnet.correlations import symmetry_deviation
 from relurepro.constnet.data import digits
-from relurepro.constnet.model import ConstNet
+from relurepro.constnet.models import ConstNet
 from relurepro.constnet.symmetry import configure, reordered_sum
 from relurepro.constnet.tensorboard import write_events
 from relurepro.constnet.training import ConstRecipe, lr_at, train
@@ -197,6 +197,6 @@ def test_figures_name_arms_by_what_ran_and_say_what_broke_symmetry():
     ("1_11_11_11", "ulp noise (emulated)"),
 ])
 def test_leakynet_mechanisms(init, expected):
-    from relurepro.constnet.runs import mechanism
+    from relurepro.constnet.grid import mechanism
 
     assert mechanism("leakynet", init, "ulp", 0.0) == expected

@@ -6,7 +6,7 @@ import torch
 from relurepro.activations import make_activation
 from relurepro.leaf.activations import (AHAF, BASE_ACTIVATIONS, LEAF, AHAFFunction, LEAFFunction, ahaf_autograd,
                                         leaf_autograd, make_leaf_activation, split_parameters)
-from relurepro.leaf.networks import KerasNet, LeNet5, build_net
+from relurepro.leaf.models import KerasNet, LeNet5, build_net
 
 # float32 linspace as in §3.13: its middle point is -7.1e-7, not 0, where u*sigmoid(65536u) misses ReLU by
 # 1.21e-13 squared (§2.2's "1.2e-13", rounded); hence the bound 1.25e-13.

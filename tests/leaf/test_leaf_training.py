@@ -10,7 +10,7 @@ from relurepro.leaf import claims as lc
 from relurepro.leaf.analysis import shape_samples, summarize
 from relurepro.leaf.data import digits28
 from relurepro.leaf.grid import Run, runs
-from relurepro.leaf.networks import build_net
+from relurepro.leaf.models import build_net
 from relurepro.leaf.tables import latex_rows, seeds_table
 from relurepro.leaf.training import LeafRecipe, make_optimizers, shift_flip, train, train_step
 

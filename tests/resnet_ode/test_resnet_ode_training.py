@@ -11,7 +11,7 @@ import torch
 from relurepro.resnet_ode import claims
 from relurepro.resnet_ode.aggregate import read_runs, summarize, validate_summary
 from relurepro.resnet_ode.models import TinyODENet, untie_tiny
-from relurepro.resnet_ode.tiny_training import (TinyRecipe, accuracy, build, digits, recalibrate_bn, split_grad,
+from relurepro.resnet_ode.training import (TinyRecipe, accuracy, build, digits, recalibrate_bn, split_grad,
                                                 untie_and_finetune)
 from relurepro.training import TrainConfig, train
 

@@ -15,7 +15,7 @@ from relurepro.uniform_accuracy import single_trial
 from relurepro.uniform_accuracy.errors import TestPoints
 from relurepro.uniform_accuracy.single_trial import epoch_order, train_trial
 from relurepro.uniform_accuracy.teachers import SineTarget
-from relurepro.uniform_accuracy.train import Experiment, plot_points
+from relurepro.uniform_accuracy.training import Experiment, plot_points
 
 EXP = Experiment("tiny", {"fraction": 0.2}, "epoch_shuffle", 3, 2, (1e-2, 1e-3))
 M = 47  # batch ceil(0.2 * 47) = 10: the last batch of each epoch is partial (7), kept as the DataLoader does

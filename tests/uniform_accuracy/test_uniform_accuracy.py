@@ -15,8 +15,8 @@ from relurepro.uniform_accuracy.illustration import zoom_windows
 from relurepro.uniform_accuracy.single_trial import train_trial
 from relurepro.uniform_accuracy.stacked import StackedMLP, linear_stack, seeded_students
 from relurepro.uniform_accuracy.teachers import SineTarget
-from relurepro.uniform_accuracy import train as ua_train
-from relurepro.uniform_accuracy.train import Experiment, draw_samples, train_students
+from relurepro.uniform_accuracy import training as ua_training
+from relurepro.uniform_accuracy.training import Experiment, draw_samples, train_students
 
 PAPER = {
     "exp_0": Experiment("exp_0", {"fraction": 0.2}, "epoch_shuffle", 1000, 5, (1e-4, 1e-6)),
@@ -130,12 +130,12 @@ def test_training_resumes_from_its_checkpoint_with_the_same_result(tmp_path, mon
     full_rows, full_values = _tiny_run(tmp_path)
     assert not (tmp_path / "ck.pt").exists()
     assert full_rows[-1]["L2"] < full_rows[0]["L2"] or full_rows[-1]["train_L2"] < full_rows[0]["train_L2"]
-    real = ua_train._evaluate
-    monkeypatch.setattr(ua_train, "_evaluate", dies_at_call(real, 2))  # the job dies while evaluating iteration 2
+    real = ua_training._evaluate
+    monkeypatch.setattr(ua_training, "_evaluate", dies_at_call(real, 2))  # the job dies while evaluating iteration 2
     with pytest.raises(KeyboardInterrupt):
         _tiny_run(tmp_path)
     assert (tmp_path / "ck.pt").exists()
-    monkeypatch.setattr(ua_train, "_evaluate", real)
+    monkeypatch.setattr(ua_training, "_evaluate", real)
     rows, values = _tiny_run(tmp_path)
     drop = lambda r: {k: v for k, v in r.items() if k != "seconds"}  # noqa: E731
     assert [drop(r) for r in rows] == [drop(r) for r in full_rows]

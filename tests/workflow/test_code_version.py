@@ -44,4 +44,4 @@ def test_every_python_script_rule_carries_its_library_fingerprint():
     expected = fingerprint(REPO / "scripts" / "constnet" / "train.py")
     assert {j.params["library_code"] for j in train} == {expected}
     files = {p.name for p in library_files((REPO / "scripts" / "constnet" / "train.py").resolve())}
-    assert {"model.py", "training.py", "jobs.py"} <= files
+    assert {"models.py", "training.py", "jobs.py"} <= files

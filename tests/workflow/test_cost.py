@@ -142,7 +142,7 @@ def test_cnn_macs_match_the_library_models(width):
 
 
 def test_constnet_macs_match_the_library_model():
-    from relurepro.constnet.model import ConstNet
+    from relurepro.constnet.models import ConstNet
 
     for depth, widen, size, channels in ((16, 10, 32, 3), (10, 2, 8, 1), (7, 1, 8, 1)):
         net = ConstNet(depth, widen, in_channels=channels, pool="avg8" if size == 32 else "global")

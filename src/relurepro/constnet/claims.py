@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from relurepro.claims import claim
-from relurepro.constnet.runs import mechanism
+from relurepro.constnet.grid import mechanism
 
 DET = "constnet_deterministic"
 MARGIN = {"paper": 20.0, "quick": 20.0, "smoke": -100.0}  # points by which breaking arms beat the det arm

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from relurepro.constnet.runs import COMPUTED_FIGURES, EMULATIONS, arm_label, mechanism
+from relurepro.constnet.grid import COMPUTED_FIGURES, EMULATIONS, arm_label, mechanism
 from relurepro.plotting import figure_with_note, save, table_page
 
 
@@ -172,7 +172,7 @@ def architecture(lines: list[str], note: str, pdf: str, png: str) -> None:
 
 def architecture_lines(net: dict) -> list[str]:
     """The ConstNet of `net` (depth, widen, pool) as text: its parameter count, then every weighted layer."""
-    from relurepro.constnet.model import ConstNet  # torch: only this page needs it
+    from relurepro.constnet.models import ConstNet  # torch: only this page needs it
 
     model = ConstNet(net["depth"], net["widen"], pool=net["pool"])
     lines = [f"ConstNet depth {net['depth']}, widen {net['widen']}: "

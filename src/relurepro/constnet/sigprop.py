@@ -30,7 +30,7 @@ from torch.nn import functional as F
 
 from relurepro.claims import claim
 from relurepro.constnet.leakynet import LeakyBlock, init_conv
-from relurepro.constnet.model import Block
+from relurepro.constnet.models import Block
 
 INITS = ("constnet", "leakynet", "he", "fixup", "delta_orthogonal")
 COLUMNS = ["init", "depth", "seed", "layer", "width", "batch", "act_var", "grad_var", "distinct_channels"]

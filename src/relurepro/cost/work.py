@@ -45,7 +45,7 @@ def cnn_macs(net: str, width: float) -> float:
 
 
 def constnet_macs(depth: int, widen: int, size: int, in_channels: int) -> int:
-    """Forward MACs per image of ConstNet / LeakyNet (relurepro.constnet.model): 3x3 single-conv blocks, a 1x1
+    """Forward MACs per image of ConstNet / LeakyNet (relurepro.constnet.models): 3x3 single-conv blocks, a 1x1
     shortcut conv where a group widens or strides (the final linear layer is negligible and left out)."""
     n = (depth - 4) // 3
     widths = [16, 16 * widen, 32 * widen, 64 * widen]
@@ -151,7 +151,7 @@ def volume_cnn_cell(job, ctx):
 # ------------------------------------------------------------------------------------------ uniform_accuracy
 
 def _ua_steps(exp: dict, m: int) -> tuple[int, int]:
-    """(steps, batch) of one student (relurepro.uniform_accuracy.train.Experiment, without importing torch)."""
+    """(steps, batch) of one student (relurepro.uniform_accuracy.training.Experiment, without importing torch)."""
     (kind, value), = exp["batch"].items()
     size = math.ceil(value * m) if kind == "fraction" else value if kind == "fixed" else min(m, value)
     batch = max(1, min(m, int(size)))

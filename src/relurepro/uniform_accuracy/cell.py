@@ -19,7 +19,7 @@ from relurepro.uniform_accuracy.errors import TestPoints
 from relurepro.uniform_accuracy.single_trial import train_trial
 from relurepro.uniform_accuracy.stacked import seeded_students
 from relurepro.uniform_accuracy.teachers import SineTarget, load_teachers
-from relurepro.uniform_accuracy.train import METRIC_COLUMNS, Experiment, draw_samples, plot_points, train_students
+from relurepro.uniform_accuracy.training import METRIC_COLUMNS, Experiment, draw_samples, plot_points, train_students
 
 CELL_COLUMNS = ["d", "exp", "m", "width", "teacher", *METRIC_COLUMNS]
 

@@ -23,7 +23,7 @@ def build_model(kind: str, arm: dict, net: dict, in_channels: int) -> nn.Module:
     """The ConstNet of an arm, or the LeakyNet of an init string."""
     # Imported here: the workflow imports this module to plan, which must stay fast (no torch).
     from relurepro.constnet.leakynet import LeakyNet
-    from relurepro.constnet.model import ConstNet
+    from relurepro.constnet.models import ConstNet
 
     if kind == "constnet":
         return ConstNet(net["depth"], net["widen"], in_channels, droprate=arm.get("droprate", 0.0),
