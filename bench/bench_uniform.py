@@ -22,7 +22,7 @@ import torch
 from relurepro.pipeline.config import load_scale
 from relurepro.numerics import setup
 from relurepro.uniform_accuracy.errors import TestPoints
-from relurepro.uniform_accuracy.stacked import linear_stack, seeded_students
+from relurepro.uniform_accuracy.models import linear_stack, seeded_students
 from relurepro.uniform_accuracy.teachers import build_teacher, load_teachers, save_teachers
 from relurepro.uniform_accuracy.training import Experiment, draw_samples, train_students
 

@@ -13,7 +13,7 @@ from relurepro.uniform_accuracy.claims import claims
 from relurepro.uniform_accuracy.errors import TestPoints, errors, seed_for_test_points
 from relurepro.uniform_accuracy.illustration import zoom_windows
 from relurepro.uniform_accuracy.single_trial import train_trial
-from relurepro.uniform_accuracy.stacked import StackedMLP, linear_stack, seeded_students
+from relurepro.uniform_accuracy.models import StackedMLP, linear_stack, seeded_students
 from relurepro.uniform_accuracy.teachers import SineTarget
 from relurepro.uniform_accuracy import training as ua_training
 from relurepro.uniform_accuracy.training import Experiment, draw_samples, train_students

@@ -17,7 +17,7 @@ import torch
 from relurepro.numerics import dtype_for_bits
 from relurepro.uniform_accuracy.errors import TestPoints
 from relurepro.uniform_accuracy.single_trial import train_trial
-from relurepro.uniform_accuracy.stacked import seeded_students
+from relurepro.uniform_accuracy.models import seeded_students
 from relurepro.uniform_accuracy.teachers import SineTarget, load_teachers
 from relurepro.uniform_accuracy.training import METRIC_COLUMNS, Experiment, draw_samples, plot_points, train_students
 

@@ -24,7 +24,7 @@ from tqdm import tqdm
 from relurepro import checkpoints
 from relurepro.numerics import seed_everything
 from relurepro.uniform_accuracy.errors import TestPoints, chunk_rows, errors, test_generator
-from relurepro.uniform_accuracy.stacked import INPUT_SCALE, linear_stack
+from relurepro.uniform_accuracy.models import INPUT_SCALE, linear_stack
 from relurepro.uniform_accuracy.training import Experiment, plot_points
 
 ORIGINAL_TEST_BATCH = 131072  # the original's test points come in 128 batches of 2^17

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from relurepro.numerics import seed_everything
-from relurepro.uniform_accuracy.stacked import StackedMLP, linear_stack
+from relurepro.uniform_accuracy.models import StackedMLP, linear_stack
 
 TEACHER_WIDTH, TEACHER_DEPTH = 32, 5
 

@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from relurepro import checkpoints
 from relurepro.uniform_accuracy.errors import TestPoints, chunk_rows, errors, test_generator
-from relurepro.uniform_accuracy.stacked import StackedMLP
+from relurepro.uniform_accuracy.models import StackedMLP
 
 MINIBATCHES = ("epoch_shuffle", "with_replacement")
 METRIC_COLUMNS = ["seed", "iteration", "L1", "L2", "Linfinity", "train_L2", "lr", "steps", "epochs",
