@@ -1,7 +1,8 @@
 """What every rule file shares: the scale, wildcard constraints, device selection, the dataset stamp a rule waits
 for, the figure registry (register_figure; workflow/report.smk reads it), the papermill command and the one rule
 that draws the page of a figure the scale does not compute. Rule files read no other rule file's globals, only
-these, so their include order does not matter (tests/workflow/test_workflow.py checks it)."""
+these, so their include order does not matter (tests/workflow/test_workflow.py checks it).
+"""
 
 import re
 import shutil

@@ -3,6 +3,7 @@
 """
 
 from relurepro.relu_prime.grid import zeros_ratio_jobs
+
 # --- zeros_ratio -----------------------------------------------------------------------------------------------
 ZEROS = SC["relu_prime"]["zeros_ratio"]
 ZEROS_DATA = f"{ZEROS['dataset']}-{ZEROS['split']}-{ZEROS['samples']}"

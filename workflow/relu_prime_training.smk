@@ -22,9 +22,7 @@ TRAIN_FIGURE_DEVIATIONS = {
     for fid, spec in TRAIN_FIGURES.items()
 }
 TRAIN_FIGURES_OF_KIND = {
-    kind: "|".join(
-        fid for fid, s in TRAIN_FIGURES.items() if s["kind"] == kind
-    )
+    kind: "|".join(fid for fid, s in TRAIN_FIGURES.items() if s["kind"] == kind)
     for kind in ("test_box", "train_curve")
 }
 
@@ -35,9 +33,7 @@ rule rp_train:
     the diverged flag. Checkpoints after each epoch; a restarted job resumes its runs.
     """
     input:
-        lambda w: dataset_ready(
-            JobSpec.from_path(f"{w.job}/metrics.csv").dataset
-        ),
+        lambda w: dataset_ready(JobSpec.from_path(f"{w.job}/metrics.csv").dataset),
     output:
         TRAIN_JOB,
     log:
