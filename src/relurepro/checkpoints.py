@@ -62,9 +62,9 @@ def save(path: str | Path, state) -> None:
     atomic_write(path, lambda f: torch.save(plain(state), f))
 
 
-def recipe_key(recipe) -> dict:
+def recipe_key(recipe, may_change: tuple[str, ...] = ("epochs", "device")) -> dict:
     """A dataclass recipe as saved with a checkpoint: everything but the fields a resumed run may change."""
-    return {k: v for k, v in dataclasses.asdict(recipe).items() if k not in ("epochs", "device")}
+    return {k: v for k, v in dataclasses.asdict(recipe).items() if k not in may_change}
 
 
 def resume_state(checkpoint: str | Path | None, recipe) -> dict | None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -31,6 +31,10 @@ from relurepro.archives import check_imagenet
 
 MEAN = (0.485, 0.456, 0.406)
 STD = (0.229, 0.224, 0.225)
+
+# Config fields a resumed run may change (the rest must match its checkpoint): more epochs, another device or
+# number of loader workers.
+RESUMABLE_CHANGES = ("epochs", "device", "workers")
 
 # Per-run metrics CSV (rule rp_imagenet_train): one row per epoch.
 COLUMNS = ("epoch", "lr", "train_loss", "train_top1", "val_loss", "val_top1", "val_top5", "exact_zeros",
@@ -146,7 +150,7 @@ def train_imagenet(model: nn.Module, folder: str | Path, cfg: ImageNetConfig, *,
     checkpoint = Path(checkpoint) if checkpoint is not None else None
     if checkpoint is not None and checkpoint.exists():
         state = checkpoints.load(checkpoint, map_location="cpu")
-        if state["config"] != {k: v for k, v in asdict(cfg).items() if k not in ("epochs", "device", "workers")}:
+        if state["config"] != checkpoints.recipe_key(cfg, RESUMABLE_CHANGES):
             raise ValueError(f"checkpoint {checkpoint} was written with a different config: {state['config']}")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
@@ -195,7 +199,7 @@ def train_imagenet(model: nn.Module, folder: str | Path, cfg: ImageNetConfig, *,
                    "relu_inputs": counter.entries, "diverged": False, "seconds": time.perf_counter() - start}
         rows.append(row)
         if checkpoint is not None:
-            state = {"config": {k: v for k, v in asdict(cfg).items() if k not in ("epochs", "device", "workers")},
+            state = {"config": checkpoints.recipe_key(cfg, RESUMABLE_CHANGES),
                      "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                      "scheduler": scheduler.state_dict(), "rows": rows, "diverged": diverged}
             checkpoints.save(checkpoint, state)
