@@ -10,9 +10,6 @@ import pandas as pd
 
 from relurepro.relu_prime.grid import GRAD_MODES, INITS, OPTIMIZERS, PREPS, JobSpec
 
-
-# ---------------------------------------------------------------------------------------- job CSVs
-
 # One row per (run, epoch) in a job's metrics.csv, before the experiment name is added.
 METRICS = ("epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "lr", "exact_zeros",
            "relu_inputs", "diverged", "seconds")
