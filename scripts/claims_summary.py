@@ -9,4 +9,6 @@ sys.stderr = open(snakemake.log[0], "w")
 table = claims.gather(dict(zip(snakemake.params.papers, snakemake.input)))
 table.to_csv(snakemake.output.csv, index=False)
 Path(snakemake.output.html).write_text(claims.summary_html(table))
-print(f"{int(table.passed.sum())} of {len(table)} claims hold", file=sys.stderr)
+for paper, rows in table.groupby("paper", sort=False):
+    print(f"{paper}: {claims.tally(rows)}", file=sys.stderr)
+print(f"all papers: {claims.tally(table)}", file=sys.stderr)

@@ -5,7 +5,7 @@ import pandas as pd
 from relurepro import claims
 from relurepro.pipeline import jobs
 from relurepro.uniform_accuracy.aggregate import read_table
-from relurepro.uniform_accuracy.claims import claims as ua_claims
+from relurepro.uniform_accuracy.claims import CLAIMS, claims as ua_claims
 from relurepro.uniform_accuracy.illustration import read_windows
 
 jobs.start(snakemake)
@@ -13,4 +13,4 @@ jobs.start(snakemake)
 # stops the claims.
 rows = ua_claims(read_table(snakemake.input.table), read_windows(snakemake.input.windows),
                  pd.read_csv(snakemake.input.reference), snakemake.params.scale)
-print(claims.write(rows, snakemake.params.scale, snakemake.output[0]).to_string())
+print(claims.write(rows, snakemake.params.scale, snakemake.output[0], CLAIMS).to_string())

@@ -1,119 +1,97 @@
+"""The claims model: declaration checks, statuses by scale, the table's invariants, the tallies and the two
+interval helpers (against independent computations)."""
+
+import math
+
+import numpy as np
 import pandas as pd
 import pytest
 
 from relurepro import claims
-from relurepro.relu_prime.claims import volume_mnist_claims, volume_stats_claims
+from relurepro.claims import Claim
+
+A = Claim("x.a", "A holds.", "x §1", "trend", "a > 0", "exact sign", ("quick", "paper"), "too small at smoke")
+B = Claim("x.b", "B is 3.", "x Table 1", "published", "|b - 3| < 0.1", "the paper's spread")
+REGISTRY = claims.registry(A, B)
 
 
-def volume_table(p32_by_layers, p64_hits=0):
-    rows = []
-    for panel, key, xs in (("layers", "layers", [1, 3]), ("neurons", "neurons", [16, 256]),
-                           ("sample_size", None, [1.0, 5.0]), ("batch", "batch", [256])):
-        for i, x in enumerate(xs):
-            cell = {"variant": "relu_everywhere", "layers": 3, "neurons": 256, "batch": 256}
-            if key:
-                cell[key] = int(x)
-            p32 = p32_by_layers[i] if panel != "batch" else p32_by_layers[1]
-            for bits, p, hits in ((16, 80.0, 80), (32, p32, int(p32)), (64, 0.0, p64_hits)):
-                rows.append({"panel": panel, "x": x, "bits": bits, **cell, "runs": 100, "bifurcated": hits,
-                             "percent": p if bits != 64 else float(hits)})
-    return pd.DataFrame(rows)
+def test_a_claim_needs_a_known_kind_every_field_and_known_scales():
+    with pytest.raises(ValueError, match="kind 'guess'"):
+        Claim("x.c", "C.", "x", "guess", "r", "o")
+    with pytest.raises(ValueError, match="origin are all required"):
+        Claim("x.c", "C.", "x", "trend", "r", "")
+    with pytest.raises(ValueError, match="scales"):
+        Claim("x.c", "C.", "x", "trend", "r", "o", ("huge",))
+    with pytest.raises(ValueError, match="declared twice"):
+        claims.registry(A, A)
 
 
-REFERENCE = pd.DataFrame({"figure": ["volume_mnist"], "quantity": ["percent_in_S01"],
-                          "condition": ["panel=layers;x=3;bits=32"], "value": [46.3], "source": ["spec"]})
+def test_status_follows_the_check_and_the_scale():
+    assert A.check("paper", 1 > 0, "1", "f")["status"] == "pass"
+    assert A.check("quick", np.float64(-1) > 0, "-1", "f")["status"] == "fail"
+    smoke = A.check("smoke", True, "1", "f")
+    assert (smoke["status"], smoke["reason"]) == ("not_checked", "too small at smoke")
+    with pytest.raises(TypeError, match="not a truth value"):
+        A.check("quick", 0.5, "0.5", "f")
+    with pytest.raises(ValueError, match="needs its reason"):
+        A.not_checked("quick", "")
 
 
-def test_volume_claims_pass_on_paper_like_data():
-    rows = volume_mnist_claims(volume_table([2.0, 5.0]), REFERENCE, default_layers=3)
-    assert all(r["passed"] for r in rows), rows
-    assert any(r["published"] == "46.3 %" for r in rows)
-
-
-def test_volume_claims_fail_when_the_data_disagree():
-    rows = {r["claim"]: r for r in volume_mnist_claims(volume_table([5.0, 2.0], p64_hits=1), REFERENCE, 3)}
-    assert not rows["64-bit: no run in S01 in any measured cell"]["passed"]
-    assert not rows["32-bit proportion rises with depth (first vs last layers value)"]["passed"]
-
-
-def test_stats_claims_and_control():
-    stats = pd.DataFrame({"comparison": ["0_vs_0"] * 3 + ["1_vs_0"] * 3, "bits": [16, 32, 64] * 2,
-                          "pct_runs_affected": [0, 0, 0, 50, 5, 0], "pct_minibatches_affected": [0, 0.1, 0, 3, 1, 0]})
-    rows = {r["claim"]: r["passed"] for r in volume_stats_claims(stats)}
-    assert rows == {"0-vs-0 control: no minibatch differs (determinism)": False,
-                    "64-bit: no run affected (1 vs 0)": True,
-                    "16-bit runs affected at least as often as 32-bit (1 vs 0)": True}
-
-
-def test_claims_table_roundtrip_and_status(tmp_path):
-    rows = [claims.claim("a", "f1", 1, 1, "==", True), claims.claim("b", "f1", 1, 2, "==", False),
-            claims.claim("c", "f2", "x", "y", "~", True)]
-    claims.write(rows, "quick", tmp_path / "c.csv")
+def test_the_table_keeps_only_registered_rows_at_the_run_scale(tmp_path):
+    rows = [A.check("quick", True, "1", "f1", "case 1"), A.check("quick", False, "-1", "f1", "case 2"),
+            B.not_checked("quick", "stand-in data", "2.5", "f2", reference=("3", "x Table 1"))]
+    claims.write(rows, "quick", tmp_path / "c.csv", REGISTRY)
     table = claims.read(tmp_path / "c.csv")
-    assert claims.status_by_figure(table) == {"f1": "1/2", "f2": "1/1"}
+    assert claims.tally(table) == "2 checked: 1 pass, 1 fail; 1 not checked"
+    assert claims.status_by_figure(table) == {"f1": "2 checked: 1 pass, 1 fail; 0 not checked",
+                                              "f2": "0 checked: 0 pass, 0 fail; 1 not checked"}
+    assert table.reference_source.tolist() == ["", "", "x Table 1"]
+    with pytest.raises(ValueError, match=r"\['x.z'\] are not in the paper's CLAIMS"):
+        claims.write([{**rows[0], "id": "x.z"}], "quick", tmp_path / "d.csv", REGISTRY)
+    with pytest.raises(ValueError, match="not at this run's scale 'paper'"):
+        claims.write(rows, "paper", tmp_path / "d.csv", REGISTRY)
+    with pytest.raises(ValueError, match="repeated"):
+        claims.write(rows + rows[:1], "quick", tmp_path / "d.csv", REGISTRY)
     (tmp_path / "bad.csv").write_text("claim,passed\na,True\n")
     with pytest.raises(ValueError, match="bad.csv: expected claim columns"):
         claims.read(tmp_path / "bad.csv")
 
 
-def test_vol_cdf_claims():
-    from relurepro.relu_prime.claims import vol_cdf_claims
-
-    checks = pd.DataFrame([
-        {"figure": "vol_cifar_vgg11_nobn", "low_bits": 16, "high_bits": 32, "high_end": 0.6, "min_gap": 0.1,
-         "samples_end": 100},
-        {"figure": "vol_cifar_vgg11_bn", "low_bits": 16, "high_bits": 32, "high_end": 0.9, "min_gap": -0.1,
-         "samples_end": 100},
-        {"figure": "vol_svhn_vgg11_nobn", "low_bits": 32, "high_bits": 64, "high_end": 0.0, "min_gap": 0.0,
-         "samples_end": 100},
-    ])
-    rows = {(r["figure"], r["claim"]): r["passed"] for r in vol_cdf_claims(checks)}
-    assert rows == {
-        ("vol_cifar_vgg11_nobn", "16-bit CDF >= 32-bit CDF over the whole window"): True,
-        ("vol_svhn_vgg11_nobn", "64-bit never bifurcates over the window"): True,
-        ("vol_svhn_vgg11_nobn", "32-bit CDF >= 64-bit CDF over the whole window"): True,
-        ("vol_cifar_vgg11_bn", "batch norm makes 32-bit bifurcation faster (CDF at the window's end)"): True,
-    }
+def test_summary_page_shows_kind_source_and_origin_of_every_row(tmp_path):
+    rows = [A.check("quick", True, "1", "f1"), B.check("quick", False, "2.5", "f2", reference=("3", "x Table 1"))]
+    claims.write(rows, "quick", tmp_path / "c.csv", REGISTRY)
+    page = claims.summary_html(claims.gather({"x": tmp_path / "c.csv"}))
+    assert "1 checked" not in page and "2 checked: 1 pass, 1 fail; 0 not checked" in page
+    for text in ("published", "x Table 1", "the paper&#x27;s spread", "exact sign", "trend"):
+        assert text in page
 
 
-def test_zeros_ratio_claims():
-    from relurepro.relu_prime.claims import zeros_ratio_claims
-
-    zeros = pd.DataFrame({"bits": [16, 32, 64], "zeros": [40, 1, 0], "relu_calls": [1e8, 1e9, 1e8]})
-    assert [r["passed"] for r in zeros_ratio_claims(zeros)] == [True, True]
-    zeros.loc[1, "zeros"] = 100
-    assert [r["passed"] for r in zeros_ratio_claims(zeros)] == [False, True]
+def _binomial_cdf(k, n, p):
+    return sum(math.comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(k + 1))
 
 
-def test_training_claims():
-    from relurepro.relu_prime.claims import training_claims
-
-    rows = []
-    for tier, accs in (("stress k=10", {(False, 0.0): 0.9, (False, 1.0): 0.2, (True, 0.0): 0.95, (True, 1.0): 0.9}),
-                       ("faithful", {(False, 0.0): 0.9, (False, 1.0): 0.9, (True, 0.0): 0.95, (True, 1.0): 0.95})):
-        for (bn, alpha), acc in accs.items():
-            rows.append({"experiment": "mnist_sgd", "tier": tier, "batch_norm": bn, "relu": alpha, "dropout": 0.0,
-                         "test_accuracy": acc, "exact_zeros": 0 if tier == "faithful" else 10})
-    got = {r["claim"]: r["passed"] for r in training_claims(pd.DataFrame(rows))}
-    assert got == {"alpha=0 has the best no-BN test accuracy (stress k=10)": True,
-                   "batch norm shrinks the alpha effect (stress k=10)": True,
-                   "faithful fp32: no exact zeros, so no alpha effect": True}
-    rows[0]["test_accuracy"] = 0.1  # stress, no BN, alpha=0 now worst
-    got = {r["claim"]: r["passed"] for r in training_claims(pd.DataFrame(rows))}
-    assert not got["alpha=0 has the best no-BN test accuracy (stress k=10)"]
+@pytest.mark.parametrize("hits,runs", [(0, 20), (7, 20), (20, 20), (463, 1000)])
+def test_clopper_pearson_bounds_are_where_the_binomial_tails_equal_the_level(hits, runs):
+    lo, hi = claims.binomial_interval(hits, runs, confidence=0.99)
+    if hits:
+        assert 1 - _binomial_cdf(hits - 1, runs, lo / 100) == pytest.approx(0.005, rel=1e-6)
+    else:
+        assert lo == 0
+    if hits < runs:
+        assert _binomial_cdf(hits, runs, hi / 100) == pytest.approx(0.005, rel=1e-6)
+    else:
+        assert hi == 100
 
 
-def test_training_claims_count_a_diverged_alpha_at_chance():
-    from relurepro.relu_prime.claims import CHANCE_ACCURACY, training_claims
+def test_two_proportions_agree_within_the_pooled_interval():
+    # 99 %: z = 2.5758; pooled p = 0.45, n = 1000 each: half-width = z * sqrt(0.45 * 0.55 * 2 / 1000) = 5.73 points
+    ok, half = claims.proportions_agree(400, 1000, 50.0, 1000)
+    assert half == pytest.approx(2.5758 * math.sqrt(0.45 * 0.55 * 0.002) * 100, rel=1e-4) and not ok
+    assert claims.proportions_agree(470, 1000, 50.0, 1000)[0]
+    assert claims.proportions_agree(0, 50, 0.0, 1000)[1] > 0  # 0 % against 0 % still has a width
 
-    # ResNet18-like: without BN alpha=1 diverges (the runner leaves its accuracy NaN unless counted at chance);
-    # left out, the no-BN spread would be 0.2 and look smaller than the BN one.
-    accs = {(False, 0.0): (0.7, 0), (False, 0.2): (0.5, 0), (False, 1.0): (CHANCE_ACCURACY, 2),
-            (True, 0.0): (0.87, 0), (True, 0.2): (0.83, 0), (True, 1.0): (0.61, 0)}
-    rows = pd.DataFrame([{"experiment": "cifar_resnet18_sgd", "tier": "stress k=17", "batch_norm": bn, "relu": alpha,
-                          "dropout": 0.0, "test_accuracy": acc, "diverged_runs": diverged, "exact_zeros": 10}
-                         for (bn, alpha), (acc, diverged) in accs.items()])
-    got = {r["claim"]: r for r in training_claims(rows)}
-    shrink = got["batch norm shrinks the alpha effect (stress k=17)"]
-    assert shrink["passed"] and "2 diverged runs at chance" in shrink["measured"]
-    assert got["alpha=0 has the best no-BN test accuracy (stress k=17)"]["passed"]
+
+def test_reference_keeps_the_source_beside_the_value():
+    table = pd.DataFrame({"quantity": ["q", "r"], "value": ["46.3", None], "source": ["§4.1 (original CSV)", "x"]})
+    assert claims.reference(table, "q") == ("46.3", "§4.1 (original CSV)")
+    assert claims.reference(table, "r") == ("", "") == claims.reference(table, "s")

@@ -9,7 +9,6 @@ import torch
 from interruptions import dies_at_call
 from relurepro.uniform_accuracy import aggregate, teachers
 from relurepro.uniform_accuracy.cell import CELL_COLUMNS, read_cell, run_cell, students_of
-from relurepro.uniform_accuracy.claims import claims
 from relurepro.uniform_accuracy.errors import TestPoints, errors, seed_for_test_points
 from relurepro.uniform_accuracy.illustration import zoom_windows
 from relurepro.uniform_accuracy.single_trial import train_trial
@@ -188,28 +187,6 @@ def test_zoom_windows_sit_inside_the_samples():
     assert windows.x.round(3).tolist() == [0.2, -0.1]
     assert windows.interior_linf.iloc[0] == pytest.approx(0.5, abs=1e-2) and windows.global_linf.iloc[0] > 0.85
     assert ((windows.hi - windows.lo) > 0.02).all()
-
-
-def _claims_table(ratio_d3_last):
-    rows = []
-    for d, base in ((1, 0.01), (3, 0.2)):
-        for m, scale in ((30, 1.0), (300, 0.5)):
-            l2 = base * scale / 10
-            ratio = ratio_d3_last if (d == 3 and m == 300) else 5.0
-            for metric, value in (("L1", l2 / 2), ("L2", l2), ("Linfinity", l2 * ratio)):
-                rows.append({"d": d, "m": m, "metric": metric, "reduction": "max", "error": value})
-    return pd.DataFrame(rows)
-
-
-def test_claims_pass_and_fail_on_their_thresholds():
-    windows = pd.DataFrame([{"interior_linf": 0.03, "l2": 0.004}])
-    reference = pd.DataFrame(columns=["figure", "quantity", "condition", "value", "source"])
-    good = {r["claim"][:3]: r["passed"] for r in claims(_claims_table(8.0), windows, reference, "quick")}
-    assert all(good.values()) and set(good) == {"C1:", "C2:", "C3:", "C4:", "C5:"}
-    bad = claims(_claims_table(2.0), windows.assign(interior_linf=0.004), reference, "quick")
-    failed = {r["claim"] for r in bad if not r["passed"]}
-    assert any(c.startswith("C4") for c in failed) and any(c.startswith("C2") and "d = 3" in c for c in failed)
-    assert any(c.startswith("C1: sine run, interior") for c in failed)
 
 
 def _record_test_points(monkeypatch):

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from conftest import REPO, snakemake
-from relurepro import manifest
+from relurepro import claims, manifest
 
 ARTIFACTS = Path(os.environ.get("REPORT_ARTIFACTS", REPO / "test-artifacts"))
 
@@ -122,9 +122,9 @@ def test_every_figure_of_the_manifest_renders_in_the_report(report, browser, run
             page.open_list(paper, "figures")  # back to the list (breadcrumb)
 
 
-def test_claims_page_lists_every_claim_measured_beside_published(report, browser, run_dir):
-    claims = pd.read_csv(run_dir / "results" / "claims.csv")
-    assert set(claims.paper) == {"relu_prime", "uniform_accuracy", "resnet_ode", "leaf", "constnet"}
+def test_claims_page_shows_every_claim_with_kind_source_origin_and_status(report, browser, run_dir):
+    table = pd.read_csv(run_dir / "results" / "claims.csv", keep_default_na=False, dtype=str)
+    assert set(table.paper) == {"relu_prime", "uniform_accuracy", "resnet_ode", "leaf", "constnet"}
     page = Report(browser, report)
     page.open_list("claims")
     frame = page.view(page.rows()[0])
@@ -133,12 +133,13 @@ def test_claims_page_lists_every_claim_measured_beside_published(report, browser
     browser.switch_to.frame(frame)
     try:
         rows = browser.find_elements(page.by.CSS_SELECTOR, "tr.claim")
-        assert len(rows) == len(claims)
+        assert len(rows) == len(table)
         text = browser.find_element(page.by.TAG_NAME, "body").text
-        assert f"{int(claims.passed.sum())} of {len(claims)} claims hold" in text
-        for row, claim in zip(rows, claims.itertuples()):
+        assert claims.tally(table) in text
+        for row, claim in zip(rows, table.itertuples()):
             cells = [td.text for td in row.find_elements(page.by.TAG_NAME, "td")]
-            assert cells[1] == claim.claim.strip() and cells[-1] == ("pass" if claim.passed else "fail")
+            assert cells[:6] == [claim.id, claim.case, claim.figure, claim.kind, claim.statement, claim.source]
+            assert cells[-2] == claim.origin and cells[-1].split(" (")[0] == claim.status
     finally:
         browser.switch_to.default_content()
 

@@ -288,8 +288,12 @@ def test_smoke_run_builds_every_figure_and_manifest(smoke_run):
         assert row["sha256"] == manifest.sha256(pdf)
         assert row["scale"] == "smoke" and row["deviations"] != "none"
     claims = {r["figure"]: r["claims"] for r in rows}
-    assert re.fullmatch(r"\d+/\d+", claims["relu_prime/volume_mnist"])
+    assert re.fullmatch(r"\d+ checked: \d+ pass, \d+ fail; \d+ not checked", claims["relu_prime/volume_mnist"])
     assert (smoke_run / "results" / "relu_prime" / "claims.csv").exists()
+    # Every row of every paper has a status, and the ones a smoke run cannot fail say why they are not checked.
+    table = pd.read_csv(smoke_run / "results" / "claims.csv", keep_default_na=False, dtype=str)
+    assert set(table.status) <= {"pass", "fail", "not_checked"} and (table.reason != "").eq(
+        table.status == "not_checked").all()
     # Every job deleted its resume checkpoints once its outputs were written (a forced rerun starts afresh).
     assert not sorted((smoke_run / "results").rglob("checkpoint*")), "checkpoints left after a finished run"
     table = pd.read_csv(smoke_run / "results" / "relu_prime" / "volume_mnist.csv")
@@ -302,7 +306,7 @@ def test_smoke_run_builds_every_figure_and_manifest(smoke_run):
     assert list(by_layers.columns) == ["precision", "count", "nb_layers", "runs", "measured"]
     assert {"uniform_accuracy/minmax_d3", "uniform_accuracy/illustration", "uniform_accuracy/best_models",
             "uniform_accuracy/summary_tables", "uniform_accuracy/teachers"} <= {r["figure"] for r in rows}
-    assert re.fullmatch(r"\d+/\d+", claims["uniform_accuracy/minmax_d3"])
+    assert re.fullmatch(r"\d+ checked: \d+ pass, \d+ fail; \d+ not checked", claims["uniform_accuracy/minmax_d3"])
     prints = pd.read_csv(smoke_run / "figures" / "uniform_accuracy" / "teachers_fingerprint.csv")
     assert prints[prints.expected.notna()].matches.all()
     notebooks = smoke_run / "results" / "relu_prime" / "notebooks"
