@@ -3,8 +3,9 @@ run, and the diagnostics of every epoch: accuracy, symmetry deviation (exactly 0
 channels on a fixed probe batch, and the weight correlations of every layer.
 
 Resumable: the state (model, optimizer, every generator, rows) is checkpointed after each epoch. An arm expected
-to stay symmetric (constant init, `det`, no dropout) stops with an error when its weights stop being bitwise
-symmetric: then the CPU/GPU path itself was not symmetric and the arm's result would be meaningless.
+to stay symmetric (constant init, `det`, no dropout) whose weights stop being bitwise symmetric keeps training:
+the break is a finding (the CPU/GPU path itself is not channel-symmetric), recorded in its rows (symmetry deviation
+above 0, more than one distinct channel), warned about in the log, and failed by claim cn.C2_symmetric.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class ConstRecipe:
     breaker: str = "det"
     chunks: int = 8  # 'reorder'
     probe: int = 128
-    expect_symmetric: bool = False  # a constant-init arm with nothing to break symmetry: checked every epoch
+    expect_symmetric: bool = False  # a constant-init arm with nothing to break symmetry: a break is warned about
     seed: int = 0
     device: str = "cpu"
 
@@ -142,10 +143,11 @@ def train(model: nn.Module, train_data: TensorData, test_data: TensorData, recip
                      "train_acc": train_acc, "test_loss": test_loss, "test_acc": test_acc,
                      "symmetry_deviation": deviation, "distinct_channels": distinct, "diversity": div,
                      "seconds": seconds})
-        if recipe.expect_symmetric and deviation != 0:
-            raise RuntimeError(f"{desc}: the deterministic arm left the symmetric manifold at epoch {epoch} "
-                               f"(relative channel deviation {deviation:.3g}): this CPU/GPU path is not "
-                               "channel-symmetric, so the arm cannot show symmetric training")
+        if recipe.expect_symmetric and deviation != 0 and (len(rows) == 1 or rows[-2]["symmetry_deviation"] == 0):
+            # warned once, at the first asymmetric epoch; the rows keep the record of every epoch
+            tqdm.write(f"{desc}: WARNING: the deterministic arm left the symmetric manifold at epoch {epoch} "
+                       f"(relative channel deviation {deviation:.3g}): this CPU/GPU path is not channel-symmetric; "
+                       "training goes on and claim cn.C2_symmetric fails", file=sys.stderr)
 
     if not rows:
         record(0, math.nan, math.nan, 0.0)
