@@ -181,8 +181,9 @@ rule cn_reconstruction_figure:
 
 
 rule cn_claims:
-    """The paper's claims checked on this run: symmetry kept bitwise by the deterministic arm, broken and beaten
-    by every symmetry-breaking arm; the reconstructed toy model's and signal propagation's statements.
+    """The paper's claims checked on this run (relurepro.constnet.claims.CLAIMS): symmetry kept bitwise by the
+    deterministic arm, broken and beaten by every symmetry-breaking arm, He init matched, LeakyNet's blocking
+    strings, correlation levels; the reconstructed toy model's and signal propagation's statements.
     """
     input:
         metrics="results/constnet/metrics.csv",

@@ -87,13 +87,15 @@ def _toy_runs(accs: dict, seeds=3, n_test=400) -> pd.DataFrame:
 
 def test_toy_claims_pass_and_fail():
     good = _toy_runs({(1, 0.0): 0.3, (64, 0.0): 0.95, (1, 0.01): 0.9, (1, 0.1): 0.93, (64, 0.1): 0.95})
-    assert [r["passed"] for r in toy.claims(good)] == [True, True]
+    assert [(r["id"], r["status"]) for r in toy.claims(good, "quick")] == [("cn.toy_diversity", "pass"),
+                                                                           ("cn.toy_noise", "pass")]
+    assert {r["status"] for r in toy.claims(good, "smoke")} == {"not_checked"}
     # no loss of accuracy at k = 1, and one noise level that does not help: both fail
     flat = _toy_runs({(1, 0.0): 0.94, (64, 0.0): 0.95, (1, 0.01): 0.5, (1, 0.1): 0.96, (64, 0.1): 0.95})
-    assert [r["passed"] for r in toy.claims(flat)] == [False, False]
+    assert [r["status"] for r in toy.claims(flat, "quick")] == ["fail", "fail"]
     # the margin: 2 sqrt(2) x 0.5 / sqrt(400 images x 3 seeds) = 4.1 points; 2 points inside it, 6 beyond
     close = _toy_runs({(1, 0.0): 0.93, (64, 0.0): 0.95, (1, 0.1): 0.99})
-    assert [r["passed"] for r in toy.claims(close)] == [False, True]
+    assert [r["status"] for r in toy.claims(close, "quick")] == ["fail", "pass"]
 
 
 # --- signal propagation ----------------------------------------------------------------------------------------
@@ -207,9 +209,13 @@ def _sigprop_table(const_wobble: float, he_spread: dict, seeds: int = 16) -> pd.
 
 
 def test_sigprop_claims_pass_and_fail():
-    good = sigprop.claims(_sigprop_table(0.0, {4: 0.2, 64: 2.0}))
-    assert [r["passed"] for r in good] == [True, True, True]
+    good = sigprop.claims(_sigprop_table(0.0, {4: 0.2, 64: 2.0}), "quick")
+    assert [r["status"] for r in good] == ["pass", "pass", "pass"]
     # ConstNet off by 1e-3 at one layer; He's spread the same at both depths (variance ratio 1 < F quantile)
-    bad = sigprop.claims(_sigprop_table(1e-3, {4: 1.0, 64: 1.0}))
-    assert [r["passed"] for r in bad] == [False, True, False]
+    bad = sigprop.claims(_sigprop_table(1e-3, {4: 1.0, 64: 1.0}), "quick")
+    assert [(r["case"], r["status"]) for r in bad] == [("activations", "fail"), ("gradients", "pass"),
+                                                       ("L = 64 vs 4", "fail")]
     assert "F(15, 15)" in bad[2]["rule"]
+    # smoke: the exact ConstNet property is checked, the F test is not
+    assert [r["status"] for r in sigprop.claims(_sigprop_table(0.0, {4: 0.2, 64: 2.0}), "smoke")] == [
+        "pass", "pass", "not_checked"]

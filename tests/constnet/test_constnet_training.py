@@ -65,12 +65,14 @@ def test_only_a_symmetry_breaker_leaves_the_symmetric_manifold(cpu_symmetric, br
     assert set(pd.DataFrame(corr).kind_corr) == {"correlations", "forward", "backward"}
 
 
-def test_an_arm_expected_symmetric_fails_loudly_when_symmetry_breaks(cpu_symmetric):
+def test_an_arm_expected_symmetric_records_a_break_and_keeps_training(cpu_symmetric, capsys):
     train_data, test_data = digits()
     net = ConstNet(7, 1, 1, pool="global", droprate=0.5)  # dropout breaks symmetry: a mislabelled "det" arm
-    recipe = ConstRecipe(epochs=1, batch=64, breaker="det", expect_symmetric=True)
-    with pytest.raises(RuntimeError, match="left the symmetric manifold"):
-        train(net, train_data.subset(256), test_data, recipe, progress=False)
+    recipe = ConstRecipe(epochs=2, batch=64, breaker="det", expect_symmetric=True)
+    rows, _ = train(net, train_data.subset(256), test_data, recipe, progress=False)
+    assert [r["epoch"] for r in rows] == [0, 1, 2] and rows[0]["symmetry_deviation"] == 0
+    assert all(r["symmetry_deviation"] > 0 for r in rows[1:]) and rows[-1]["distinct_channels"] > 1
+    assert capsys.readouterr().err.count("left the symmetric manifold at epoch 1") == 1  # warned once
 
 
 def test_tensorboard_events_carry_the_original_tags_once_per_epoch(cpu_symmetric, tmp_path):
@@ -115,21 +117,23 @@ def test_time_to_break_and_claims():
     for name, accs, dev, breaker in (("constnet_deterministic", [0.1, 0.2, 0.25, 0.25, 0.26, 0.26], 0.0, "det"),
                                      ("constnet", [0.1, 0.2, 0.6, 0.7, 0.8, 0.9], 1.0, "ulp")):
         for epoch, acc in enumerate(accs):
-            rows.append(dict(kind="constnet", name=name, seed=0, epoch=epoch, test_acc=acc, symmetry_deviation=dev,
-                             distinct_channels=1 if dev == 0 else 16, arm_init="const", arm_breaker=breaker,
-                             arm_droprate=0.0))
+            rows.append(dict(kind="constnet", name=name, seed=0, data="digits", epoch=epoch, test_acc=acc,
+                             symmetry_deviation=dev, distinct_channels=1 if dev == 0 else 16, arm_init="const",
+                             arm_breaker=breaker, arm_droprate=0.0))
     metrics = pd.DataFrame(rows)
     t = figures.time_to_break(metrics)
     assert list(t.epoch_cumulative) == [-1, 5] and list(t.epoch_streak_start) == [-1, 2]
     corr = pd.DataFrame([dict(kind="constnet", name=n, epoch=5, layer="conv", kind_corr="forward", c=c)
                          for n, c in (("constnet_deterministic", 1.0), ("constnet", 0.3))])
-    out = claims.claims(metrics, corr, pd.DataFrame(columns=["quantity", "value"]), "quick")
-    assert [c["passed"] for c in out] == [True, True, True, True]
-    assert "constnet (ulp noise (emulated))" in out[1]["claim"]
-    symmetric = metrics.assign(symmetry_deviation=0.0)  # accurate but never left the manifold: not "broken"
-    assert not claims.claims(symmetric, corr, pd.DataFrame(columns=["quantity", "value"]), "quick")[1]["passed"]
-    metrics.loc[metrics.name == "constnet", "test_acc"] = 0.3
-    assert not claims.claims(metrics, corr, pd.DataFrame(columns=["quantity", "value"]), "quick")[1]["passed"]
+    ref = pd.DataFrame(columns=["quantity", "value", "source"])
+    out = {r["id"]: r for r in claims.claims(metrics, corr, ref, "quick")}
+    assert {i: r["status"] for i, r in out.items()} == {
+        "cn.C2_symmetric": "pass", "cn.C3_breaks": "pass",
+        "cn.C6_similar": "not_checked"}  # no He arm to compare the correlations with
+    assert out["cn.C3_breaks"]["case"] == "constnet (ulp noise (emulated))"
+    # smoke: the breaking arm is shown without a verdict; the exact symmetry is checked at every scale
+    smoke = {r["id"]: r["status"] for r in claims.claims(metrics, corr, ref, "smoke")}
+    assert smoke["cn.C2_symmetric"] == "pass" and smoke["cn.C3_breaks"] == "not_checked"
 
 
 @pytest.mark.parametrize("accs,cumulative,streak", [
@@ -153,17 +157,6 @@ def test_time_to_break_rules_on_hand_built_sequences(accs, cumulative, streak):
                                          ("1_ii_11_ii", True), ("1_i1_i1_i1", True), ("1_11_11_11", True)])
 def test_which_init_strings_block_symmetry_breaking(init, blocks):
     assert claims._blocks_breaking(init) is blocks
-
-
-def test_leakynet_blocking_claim_fails_when_a_blocked_string_trains():
-    def leaky(accs):
-        return pd.DataFrame([dict(kind="leakynet", name=n, seed=0, epoch=20, test_acc=a) for n, a in accs.items()])
-
-    accs = {"h_hh_hh_hh": 0.99, "1_ii_ii_ii": 0.96, "1_ii_1i_ii": 0.83, "1_ii_11_ii": 0.35, "1_11_11_11": 0.21}
-    ref = pd.DataFrame(columns=["quantity", "value"])
-    out = claims.claims(leaky(accs), pd.DataFrame(), ref, "quick")
-    assert [c["passed"] for c in out] == [True, True] and "1_ii_1i_ii: 83.0 %" in out[1]["measured"]
-    assert not claims.claims(leaky({**accs, "1_ii_11_ii": 0.9}), pd.DataFrame(), ref, "quick")[1]["passed"]
 
 
 def test_figures_name_arms_by_what_ran_and_say_what_broke_symmetry():

@@ -28,7 +28,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from relurepro.claims import claim
+from relurepro.claims import Claim
 from relurepro.constnet.leakynet import LeakyBlock, init_conv
 from relurepro.constnet.models import Block
 
@@ -36,6 +36,19 @@ INITS = ("constnet", "leakynet", "he", "fixup", "delta_orthogonal")
 COLUMNS = ["init", "depth", "seed", "layer", "width", "batch", "act_var", "grad_var", "distinct_channels"]
 CONST_FACTOR = 1e-6  # ConstNet: the stream is the stem output exactly; this is float32 rounding room only
 F_LEVEL = 0.01  # one-sided level of the He random-walk test
+
+_SOURCE = "constnet §3.9 signal propagation (the paper's summary; comparison reconstructed); figure sigprop"
+SIGPROP_CONSTNET = Claim("cn.sigprop_constnet", "ConstNet has perfect signal propagation and stable gradients: the "
+                         "activation and gradient variances are the same at every layer.", _SOURCE, "trend",
+                         f"largest |v_l / v_0 - 1| (activations) and |g_l / g_L - 1| (gradients) <= {CONST_FACTOR:g}",
+                         "exact: the residual branches are 0 at init, so every layer passes the stem output on "
+                         f"unchanged (constnet §2.2); {CONST_FACTOR:g} is float32 rounding room only")
+SIGPROP_HE = Claim("cn.sigprop_he", "He init keeps the activation variance only on average: per network ln(v_L / "
+                   "v_0) drifts as a random walk whose spread over seeds grows with depth, unlike ConstNet's.",
+                   _SOURCE, "trend", "Var ln(v_L / v_0) at the largest depth / at the smallest > F quantile",
+                   f"one-sided F test at level {F_LEVEL:g} of the ratio of the two variances over seeds (degrees of "
+                   "freedom from the seed counts: 16 seeds at quick and paper scale)", ("quick", "paper"),
+                   "smoke scale (3 seeds, depths 2 and 4): the F test has no power there")
 
 
 def delta_orthogonal_(weight: torch.Tensor, gain: float, generator: torch.Generator) -> torch.Tensor:
@@ -190,7 +203,7 @@ def ratios(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def claims(table: pd.DataFrame) -> list[dict]:
+def claims(table: pd.DataFrame, scale: str) -> list[dict]:
     """ConstNet's perfect propagation (activations and gradients) and He's depth-growing fluctuations."""
     from scipy.stats import f as f_dist
 
@@ -199,15 +212,12 @@ def claims(table: pd.DataFrame) -> list[dict]:
     const = r[r.init == "constnet"]
     if len(const):
         depths = [int(d) for d in sorted(const.depth.unique())]
-        for kind, word, ratio in (("act", "activation", "v_l / v_0"), ("grad", "gradient", "g_l / g_L")):
+        for kind, word, ratio in (("act", "activations", "v_l / v_0"), ("grad", "gradients", "g_l / g_L")):
             dev = const[f"{kind}_dev"].max()
-            rows.append(claim(f"sigprop: ConstNet's {word} variance is the same at every layer (perfect signal "
-                              f"propagation{'' if kind == 'act' else ', stable gradients'})", "sigprop",
-                              f"largest |{ratio} - 1| = {dev:.2g} over depths {depths} and "
-                              f"{const.seed.nunique()} seed(s)",
-                              "perfect signal propagation and stable gradients (summary)",
-                              f"<= {CONST_FACTOR:g} (residual branches exactly 0 at init: float32 rounding only)",
-                              dev <= CONST_FACTOR))
+            rows.append(SIGPROP_CONSTNET.check(scale, bool(dev <= CONST_FACTOR),
+                                               f"largest |{ratio} - 1| = {dev:.2g} over depths {depths} and "
+                                               f"{const.seed.nunique()} seed(s)", "sigprop", word,
+                                               rule=f"|{ratio} - 1| <= {CONST_FACTOR:g} at every layer"))
     he = r[r.init == "he"]
     if len(he) and he.depth.nunique() > 1 and he.seed.nunique() > 1:
         lo, hi = he.depth.min(), he.depth.max()
@@ -216,14 +226,12 @@ def claims(table: pd.DataFrame) -> list[dict]:
         n_lo, n_hi = (he.depth == lo).sum(), (he.depth == hi).sum()
         crit = float(f_dist.ppf(1 - F_LEVEL, n_hi - 1, n_lo - 1))
         ratio = var_hi / var_lo if var_lo > 0 else math.inf
-        rows.append(claim(f"sigprop: He init keeps the activation variance only on average; per network "
-                          f"ln(v_L / v_0) drifts as a random walk, its spread over seeds growing with depth "
-                          f"(L = {hi} vs {lo}), unlike ConstNet", "sigprop",
-                          f"Var ln(v_L / v_0): {var_hi:.3g} (L = {hi}) vs {var_lo:.3g} (L = {lo}), ratio {ratio:.3g}; "
-                          f"mean v_L / v_0 at L = {hi}: {he[he.depth == hi].act_ratio.mean():.3g}",
-                          "in contrast to ConstNet's perfect propagation (summary; no number)",
-                          f"variance ratio > F({n_hi - 1}, {n_lo - 1}) {1 - F_LEVEL:g} quantile = {crit:.3g}",
-                          ratio > crit))
+        rows.append(SIGPROP_HE.check(scale, bool(ratio > crit),
+                                     f"Var ln(v_L / v_0): {var_hi:.3g} (L = {hi}) vs {var_lo:.3g} (L = {lo}), ratio "
+                                     f"{ratio:.3g}; mean v_L / v_0 at L = {hi}: "
+                                     f"{he[he.depth == hi].act_ratio.mean():.3g}", "sigprop", f"L = {hi} vs {lo}",
+                                     rule=f"variance ratio > F({n_hi - 1}, {n_lo - 1}) {1 - F_LEVEL:g} quantile = "
+                                     f"{crit:.3g}"))
     return rows
 
 

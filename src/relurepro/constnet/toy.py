@@ -20,11 +20,24 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from relurepro.claims import claim
+from relurepro.claims import Claim
 from relurepro.data import TensorData, batches, load_dataset
 
 COLUMNS = ["data", "width", "k", "noise", "seed", "epochs", "n_test", "train_acc", "test_acc", "distinct_init",
            "distinct_final"]
+
+_SOURCE = "constnet §3.8 toy model (the paper's summary; setup reconstructed); figure toy_unique_features"
+_ORIGIN = ("two standard errors of the difference (about 95 %), each side's error the larger of its seed-to-seed "
+           "standard error and the binomial sampling error of an accuracy on n_test images, 0.5 / sqrt(n_test x "
+           "seeds), so that identical seeds cannot make the margin vanish")
+_CHECKED = ("quick", "paper")
+_SMOKE = "smoke scale (1 seed, 2 epochs, width 16): the nets are not trained, so no ordering can be read off"
+TOY_DIVERSITY = Claim("cn.toy_diversity", "Fewer unique features at initialisation lower the test accuracy of a "
+                      "single-hidden-layer ReLU net.", _SOURCE, "trend",
+                      "accuracy(k = width) - accuracy(k = smallest) > 2 SE, no noise", _ORIGIN, _CHECKED, _SMOKE)
+TOY_NOISE = Claim("cn.toy_noise", "A small added noise counteracts the loss of unique features.", _SOURCE, "trend",
+                  "accuracy(k = smallest, noise z) - accuracy(k = smallest, no noise) > 2 SE at every noise z > 0",
+                  _ORIGIN, _CHECKED, _SMOKE)
 
 
 def replicated_weight(in_dim: int, width: int, k: int, noise: float, generator: torch.Generator) -> torch.Tensor:
@@ -132,7 +145,7 @@ def _difference(runs: pd.DataFrame, a: pd.Series, b: pd.Series) -> tuple[float, 
     return float(a.mean() - b.mean()), 2.0 * math.sqrt(se(a) ** 2 + se(b) ** 2)
 
 
-def claims(runs: pd.DataFrame) -> list[dict]:
+def claims(runs: pd.DataFrame, scale: str) -> list[dict]:
     """The summary's two qualitative statements, each with a two-standard-error margin from the run counts."""
     kmin, kfull = runs.k.min(), runs.width.iloc[0]
 
@@ -143,20 +156,18 @@ def claims(runs: pd.DataFrame) -> list[dict]:
     full, few = acc(kfull, 0.0), acc(kmin, 0.0)
     if len(full) and len(few):
         diff, margin = _difference(runs, full, few)
-        rows.append(claim(f"toy: fewer unique features at init lower test accuracy (k = {kmin} vs k = width = "
-                          f"{kfull}, no noise)", "toy_unique_features",
-                          f"{100 * few.mean():.1f} % vs {100 * full.mean():.1f} % ({len(few)} seeds)",
-                          "falls with fewer unique features (summary; no number)",
-                          f"full - k{kmin} > 2 SE = {100 * margin:.1f} points", diff > margin))
+        rows.append(TOY_DIVERSITY.check(scale, bool(diff > margin),
+                                        f"{100 * few.mean():.1f} % vs {100 * full.mean():.1f} % ({len(few)} seeds)",
+                                        "toy_unique_features", f"k = {kmin} vs k = width = {kfull}",
+                                        rule=f"full - k{kmin} > 2 SE = {100 * margin:.1f} points"))
     levels = sorted(z for z in runs.noise.unique() if z > 0)
     if levels and len(few):
         tests = [(z, acc(kmin, z), *_difference(runs, acc(kmin, z), few)) for z in levels]
-        rows.append(claim(f"toy: a small added noise counteracts it (k = {kmin}: every noise level > 0 vs none)",
-                          "toy_unique_features",
-                          "; ".join(f"noise {z:g}: {100 * a.mean():.1f} %" for z, a, _, _ in tests)
-                          + f"; none: {100 * few.mean():.1f} %", "noise counteracts it (summary; no number)",
-                          "noisy - noiseless > 2 SE (" + ", ".join(f"{100 * m:.1f}" for *_, m in tests)
-                          + " points) at every level", all(d > m for *_, d, m in tests)))
+        rows.append(TOY_NOISE.check(scale, all(bool(d > m) for *_, d, m in tests),
+                                    "; ".join(f"noise {z:g}: {100 * a.mean():.1f} %" for z, a, _, _ in tests)
+                                    + f"; none: {100 * few.mean():.1f} %", "toy_unique_features", f"k = {kmin}",
+                                    rule="noisy - noiseless > 2 SE (" + ", ".join(f"{100 * m:.1f}" for *_, m in tests)
+                                    + " points) at every level"))
     return rows
 
 
