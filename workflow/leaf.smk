@@ -187,9 +187,10 @@ rule leaf_af_diff:
 
 
 rule leaf_claims:
-    """The paper's claims checked on this run (orderings, §1 and §5.2)."""
+    """The paper's claims checked on this run (leaf §1, §2.2; every id in src/relurepro/leaf/claims.py)."""
     input:
         summary="results/leaf/summary.csv",
+        epochs="results/leaf/epochs.csv",
         params="results/leaf/params.csv",
         af_diff="results/leaf/af_diff.csv",
         reference="config/reference/leaf.csv",
@@ -202,5 +203,6 @@ rule leaf_claims:
         "../envs/torch.yaml"
     params:
         scale=SCALE,
+        test_samples=LEAF["test_samples"],
     script:
         "../scripts/leaf/claims.py"
