@@ -186,6 +186,10 @@ rule rp_claims:
             f"results/relu_prime/train_{e}.csv"
             for e in SC["relu_prime"]["training"]["experiments"]
         ],
+        # intro traces and the ImageNet table (paper scale only, else empty) are declared in files included
+        # after this one: input functions read them once every file is parsed
+        intro=lambda w: INTRO_TRACES,
+        imagenet=lambda w: IMAGENET_FIGURE_TABLE,
         reference="config/reference/relu_prime.csv",
     output:
         "results/relu_prime/claims.csv",
