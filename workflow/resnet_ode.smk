@@ -380,7 +380,7 @@ rule ro_finetune_table:
 
 
 rule ro_claims:
-    """The paper's claims C2-C4, C7, C8 (C8 on the peak memory of forward + backward) checked on this run."""
+    """The paper's claims C2-C8 (resnet_ode §1; C1 is theory) and this project's diagnoses, checked on this run."""
     input:
         linear="results/resnet_ode/linear/summary.csv",
         memory="results/resnet_ode/memory.csv",
@@ -390,6 +390,9 @@ rule ro_claims:
         finetune=RO_FINETUNES,
         failure=RO_FAILURE_RUNS,
         tied=RO_TIED_CIFAR,
+        tied_imagenet=(
+            ["results/resnet_ode/imagenet/tied/metrics.csv"] if RO_PAPER else []
+        ),
         reference="config/reference/resnet_ode.csv",
     output:
         "results/resnet_ode/claims.csv",
@@ -403,7 +406,8 @@ rule ro_claims:
         metric="best",
         linear_n=RO["linear"]["n"],
         primary_bn=RO["tiny"]["bn_recompute"][0],
-        stand_ins=not RO_PAPER,
+        dataset=RO["tiny"]["recipe"]["dataset"],
+        paper=RO_PAPER,
         failure_depth=RO["tiny"]["failure_depth"],
     script:
         "../scripts/resnet_ode/claims.py"
