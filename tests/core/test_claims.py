@@ -10,7 +10,7 @@ import pytest
 from relurepro import claims
 from relurepro.claims import Claim
 
-A = Claim("x.a", "A holds.", "x §1", "trend", "a > 0", "exact sign", ("quick", "paper"), "too small at smoke")
+A = Claim("x.a", "A holds.", "x Figure 1", "trend", "a > 0", "exact sign", ("quick", "paper"), "too small at smoke")
 B = Claim("x.b", "B is 3.", "x Table 1", "published", "|b - 3| < 0.1", "the paper's spread")
 REGISTRY = claims.registry(A, B)
 
@@ -92,6 +92,6 @@ def test_two_proportions_agree_within_the_pooled_interval():
 
 
 def test_reference_keeps_the_source_beside_the_value():
-    table = pd.DataFrame({"quantity": ["q", "r"], "value": ["46.3", None], "source": ["§4.1 (original CSV)", "x"]})
-    assert claims.reference(table, "q") == ("46.3", "§4.1 (original CSV)")
+    table = pd.DataFrame({"quantity": ["q", "r"], "value": ["46.3", None], "source": ["relu_prime §4.1 (original CSV)", "x"]})
+    assert claims.reference(table, "q") == ("46.3", "relu_prime §4.1 (original CSV)")
     assert claims.reference(table, "r") == ("", "") == claims.reference(table, "s")
