@@ -1,4 +1,4 @@
-"""leaf runs, training procedures, tables and claims."""
+"""leaf runs, training procedures and tables (the claims: tests/leaf/test_leaf_claims.py)."""
 
 import copy
 
@@ -6,7 +6,6 @@ import pandas as pd
 import pytest
 import torch
 
-from relurepro.leaf import claims as lc
 from relurepro.leaf.analysis import shape_samples, summarize
 from relurepro.leaf.data import digits28
 from relurepro.leaf.grid import Run, runs
@@ -115,15 +114,6 @@ def test_tables_mark_missing_datasets_and_aggregate_seeds():
     assert list(sig["F-MNIST Acc.,%"]) == ["88.00%", "93.00%", "-1.00%"] and set(sig["CIFAR-10 Ep."]) == {-1}
     seeds = seeds_table(summary)
     assert list(seeds["mean"]) == [87.0, 89.0] and list(seeds["seed 100"]) == [86.0, 85.0]
-
-
-def test_sigmoid_claim_needs_every_seed():
-    ref = pd.DataFrame(columns=["quantity", "value"])
-    (row,) = lc.sigmoid_claims(fake_summary(), ref)
-    assert not row["passed"] and "seed 100: 86.0 -> 85.0" in row["measured"]
-    good = fake_summary()
-    good.loc[(good.type == "leaf") & (good.seed == 100), "best_acc"] = 90.0
-    assert lc.sigmoid_claims(good, ref)[0]["passed"]
 
 
 def test_shape_samples_use_the_last_layers_and_the_learned_parameters():
