@@ -92,6 +92,7 @@ def test_two_proportions_agree_within_the_pooled_interval():
 
 
 def test_reference_keeps_the_source_beside_the_value():
-    table = pd.DataFrame({"quantity": ["q", "r"], "value": ["46.3", None], "source": ["relu_prime §4.1 (original CSV)", "x"]})
+    table = pd.DataFrame({"quantity": ["q", "r"], "value": ["46.3", None],
+                          "source": ["relu_prime §4.1 (original CSV)", "x"]})
     assert claims.reference(table, "q") == ("46.3", "relu_prime §4.1 (original CSV)")
     assert claims.reference(table, "r") == ("", "") == claims.reference(table, "s")
