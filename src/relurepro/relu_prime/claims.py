@@ -89,7 +89,8 @@ C3_PUBLISHED = Claim(
     "(published: 1000 runs per cell)", PAPER, NOT_PAPER)
 C3_64 = Claim(
     "rp.C3_64bit", "64-bit never bifurcates over the whole window (SVHN: 0 over ~531k samples).",
-    "relu_prime §1 C3; §3.11", "trend", "64-bit CDF == 0 at the window's end", "exact bound stated by the paper")
+    "relu_prime §1 C3; §4.2 (SVHN, read off the image)", "trend", "64-bit CDF == 0 at the window's end",
+    "exact bound stated by the paper")
 C3_16 = Claim(
     "rp.C3_16_over_32", "16-bit bifurcation is immediate (VGG11 with BN is the stored exception): the 16-bit CDF leads "
     "the 32-bit one.", "relu_prime §1 C3; §4.2 (16-bit 100 % at the first batch where 32-bit is at 7.5-26.7 %)",
@@ -138,7 +139,7 @@ C4_STRESS_BN = Claim(
     "the paper's ordering, strict; " + TRAJECTORY, ("quick",), SMOKE)
 C5 = Claim(
     "rp.C5_dropout", "Dropout does not interact with ReLU'(0): the alpha curves overlap at every dropout p.",
-    "relu_prime §1 C5; §3.27 (mnist_dropout, p < 0.9 as plotted)", "trend",
+    "relu_prime §1 C5; §3.14 (mnist_dropout, p < 0.9 as plotted)", "trend",
     "|mean acc(alpha) - mean acc(0)| <= z99 * sqrt(sd^2/n + sd0^2/n0) at every p",
     "two-sample normal interval at 99 % from the runs' spread and counts; " + TRAJECTORY, CHECKED, SMOKE)
 
@@ -304,7 +305,7 @@ def vol_cdf_claims(cdf: pd.DataFrame, ref: pd.DataFrame, scale: str) -> list[dic
         low, high = int(r.low_bits), int(r.high_bits)
         if high == 64:
             rows.append(C3_64.check(scale, bool(r.high_end == 0), f"CDF {r.high_end:.2f} at {int(r.samples_end):,} "
-                                    "samples", fig, f"{fig}, 64 bit", ("0 over ~531k samples", "relu_prime §3.11")))
+                                    "samples", fig, f"{fig}, 64 bit", ("0 over ~531k samples", "relu_prime §4.2")))
         elif fig != "vol_cifar_vgg11_bn":  # the published VGG11+BN data are the exception (16 b slightly below 32 b)
             # (a 64-bit gap row would only repeat "64 bit is 0")
             lead = max(r.low_first - r.high_first, r.low_10 - r.high_10)
@@ -419,7 +420,7 @@ def _dropout_rows(g: pd.DataFrame, tier: str, zeros: int, fig: str, scale: str) 
         measured = "; ".join(f"alpha={a:g}: {d:+.4f} (99 % {half:.2g})" for a, (d, half) in gaps.items())
         zeros_p = int(h.exact_zeros.fillna(0).sum())
         rows.append(_training_row(C5, scale, zeros_p, int(h.runs.min()), bool(ok), measured, fig,
-                                  f"mnist_dropout, {tier}, p={p:g}", ("alpha curves overlap", "relu_prime §3.27")))
+                                  f"mnist_dropout, {tier}, p={p:g}", ("alpha curves overlap", "relu_prime §3.14")))
     return rows
 
 
