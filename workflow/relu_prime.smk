@@ -189,6 +189,7 @@ rule rp_claims:
         # intro traces and the ImageNet table (paper scale only, else empty) are declared in files included
         # after this one: input functions read them once every file is parsed
         intro=lambda w: INTRO_TRACES,
+        zone=lambda w: ZONE_GRID_CSV,
         imagenet=lambda w: IMAGENET_FIGURE_TABLE,
         reference="config/reference/relu_prime.csv",
     output:

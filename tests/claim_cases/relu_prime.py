@@ -28,6 +28,11 @@ def _intro(fp32_end=0.5, fp64=0.0):
     return intro_claims(pd.concat([fp32, trace(64, [0.0] * 7 + [fp64, 0.0, 0.0])]), SCALE)
 
 
+def zone(zeros32=30, zeros64=0, points=100) -> pd.DataFrame:
+    z = {32: [0.0] * zeros32 + [1e-7] * (points - zeros32), 64: [0.0] * zeros64 + [1e-7] * (points - zeros64)}
+    return pd.DataFrame([{"bits": b, "z": v, "exact_zero": True, "iteration": 65} for b in (32, 64) for v in z[b]])
+
+
 # ------------------------------------------------------------------------------------------------ C2: volume_mnist
 def cell(panel, x, bits, hits, runs=1000, layers=3, neurons=256) -> dict:
     layers, neurons = (x, neurons) if panel == "layers" else (layers, x) if panel == "neurons" else (layers, neurons)
@@ -106,6 +111,8 @@ CASES = {
     "rp.C1_fp32_diverges": lambda violate: _intro(fp32_end=0.0 if violate else 0.5),
     # fp64: a weight difference appears at iteration 7
     "rp.C1_fp64_identical": lambda violate: _intro(fp64=1e-9 if violate else 0.0),
+    # as many exact zeros on the fp64 grid as on the fp32 one: no band
+    "rp.C1_zone": lambda violate: intro_claims(trace(32, [0.0]), SCALE, zone(zeros64=30 if violate else 0)),
     # the default 32-bit cell at 10 % instead of 46.3 % over 1000 runs
     "rp.C2_published": lambda violate: _volume([cell("layers", 3, 32, 100 if violate else 463)], DEFAULT_32,
                                                "paper"),

@@ -45,6 +45,11 @@ C1_FP64 = Claim(
     "rp.C1_fp64_identical", "In fp64 the same nets stay identical.", "relu_prime §1 C1; intro figure (diffRelu64bits)",
     "trend", "'1 vs 0' weight difference == 0 at every iteration of the window", "exact bound (the paper's saved "
     "64-bit output is identically 0, relu_prime §3.1)")
+C1_ZONE = Claim(
+    "rp.C1_zone", "The fp32 bifurcation zone is a band of finite width; in fp64 it is a thin valley.",
+    "relu_prime §1 C1; intro_bifurcation_zone (relu_prime §3.3)", "trend",
+    "exact-zero grid points: fp32 > fp64", "the paper's contrast: a band of finite width covers grid points, a valley "
+    "of zero width (the zero set of one affine form) almost none; exact counts, no tolerance")
 
 # --- C2: volume of S01 on MNIST (volume_mnist, volume_mnist_stats) -----------------------------------------------
 C2_PUBLISHED = Claim(
@@ -150,8 +155,8 @@ C7 = Claim(
     "the paper's own bound ('more than 10 points'); two runs per alpha, trajectory-sensitive", PAPER,
     "ImageNet ResNet50 runs at paper scale only: not computed at this scale")
 
-CLAIMS = registry(C1_FP32, C1_FP64, C2_PUBLISHED, C2_64, C2_16, C2_DEFAULT, C2_RISES, C2_CONTROL, C3_PUBLISHED, C3_64,
-                  C3_16, C3_BN, C6_16, C6_64, C4_DROP, C4_BN, C4_STRESS_BEST, C4_STRESS_BN, C5, C7)
+CLAIMS = registry(C1_FP32, C1_FP64, C1_ZONE, C2_PUBLISHED, C2_64, C2_16, C2_DEFAULT, C2_RISES, C2_CONTROL,
+                  C3_PUBLISHED, C3_64, C3_16, C3_BN, C6_16, C6_64, C4_DROP, C4_BN, C4_STRESS_BEST, C4_STRESS_BN, C5, C7)
 
 
 def _pct(x: float) -> str:
@@ -175,9 +180,17 @@ def _published(claim: Claim, scale: str, hits: int, runs: int, ref: tuple[str, s
 
 
 # ---------------------------------------------------------------------------------------------------- C1
-def intro_claims(traces: pd.DataFrame, scale: str) -> list[dict]:
-    """C1 on the intro traces (one row per iteration and precision, `intro_tables.read_trace`)."""
+def intro_claims(traces: pd.DataFrame, scale: str, zone: pd.DataFrame | None = None) -> list[dict]:
+    """C1 on the intro traces (one row per iteration and precision, `intro_tables.read_trace`) and the
+    bifurcation-zone grid (`intro_tables.read_zone`)."""
     rows, fig = [], "intro_weight_diff"
+    if zone is not None and {32, 64} <= set(zone.bits):
+        n = (zone.z == 0).groupby(zone.bits).sum()
+        hit = "an exact zero" if bool(zone.exact_zero.iloc[0]) else "the smallest |z| seen (no exact zero)"
+        rows.append(C1_ZONE.check(scale, bool(n[32] > n[64]), f"{int(n[32])} vs {int(n[64])} of "
+                                  f"{int((zone.bits == 32).sum())} points; centred on {hit} at iteration "
+                                  f"{int(zone.iteration.iloc[0])}", "intro_bifurcation_zone", "fp32 vs fp64",
+                                  ("band vs valley", "relu_prime §3.3")))
     for bits, t in traces.groupby("bits", sort=True):
         t = t.sort_values("iteration")
         hit = t[(t.zeros1 > 0) | (t.zeros2 > 0)]
