@@ -92,7 +92,7 @@ def stress(nobn_half=0.5, bn_1=0.90):
     t = "stress k=17"
     cells = [(False, 0, 0.95), (False, 0.5, nobn_half), (False, 1, 0.10), (True, 0, 0.96), (True, 0.5, 0.95),
              (True, 1, bn_1)]
-    return pd.DataFrame([acc("mnist_sgd", t, bn, a, v, runs=2) for bn, a, v in cells])
+    return pd.DataFrame([acc("cifar_resnet18_sgd", t, bn, a, v, runs=2) for bn, a, v in cells])
 
 
 def dropout(alpha1_at_half=0.9861):

@@ -103,9 +103,10 @@ C3_16 = Claim(
     "the paper's ordering; strict at the first or 10th batch, since both reach 1 later", CHECKED, SMOKE)
 C3_BN = Claim(
     "rp.C3_bn_faster", "Batch norm makes 32-bit bifurcation faster.", "relu_prime §1 C3; §4.2 (within 10 batches: "
-    "VGG11 69.9 -> 94.4 %, ResNet18 48.1 -> 95.0 %)", "trend", "32-bit CDF after 10 batches: with BN > without",
-    "the paper's ordering at 10 batches (at the window's end both reach 1 at paper scale, so the end cannot separate "
-    "them); Monte-Carlo CDFs over each cell's runs", CHECKED, SMOKE)
+    "VGG11 69.9 -> 94.4 %, ResNet18 48.1 -> 95.0 %; MNIST both ~1 by 20k with BN, 32-bit ~0.85 without)", "trend",
+    "mean 32-bit CDF over the batches both cells walked: with BN > without", "the paper's ordering, strict; 'faster' "
+    "read as a larger area under the CDF, since both reach 1 at the window's end at paper scale; Monte-Carlo CDFs "
+    "over each cell's runs", CHECKED, SMOKE)
 
 # --- C6: exact zeros (zeros_ratio) --------------------------------------------------------------------------------
 C6_16 = Claim(
@@ -136,7 +137,8 @@ C4_BN = Claim(
     + TRAJECTORY, PAPER, NOT_PAPER)
 C4_STRESS_BEST = Claim(
     "rp.C4_stress_alpha0_best", "ReLU'(0) = 0 is the most robust choice without BN (checked on the " + STRESS + ").",
-    "relu_prime §1 C4; emulation of relu_prime §5.3.5(b)", "trend", "mean acc(alpha=0) > every other alpha's, no BN",
+    "relu_prime §1 C4 (VGG11 and ResNet18 with SGD); emulation of relu_prime §5.3.5(b)", "trend",
+    "mean acc(alpha=0) > every other alpha's, no BN",
     "the paper's ordering, strict; " + TRAJECTORY, ("quick",), SMOKE)
 C4_STRESS_BN = Claim(
     "rp.C4_stress_bn_shrinks", "Batch norm shrinks the effect of alpha (checked on the " + STRESS + ").",
@@ -329,9 +331,11 @@ def vol_cdf_claims(cdf: pd.DataFrame, ref: pd.DataFrame, scale: str) -> list[dic
                                                                       "vol_cifar_resnet18_bn"),
                      ("vol_mnist_nobn", "vol_mnist_bn")):
         if nobn in by.index and bn in by.index:
-            a, b = by.loc[nobn], by.loc[bn]
-            rows.append(C3_BN.check(scale, bool(b.high_10 > a.high_10), f"{b.high_10:.2f} with BN vs {a.high_10:.2f} "
-                                    "without (10 batches)", bn, f"{bn}, {int(b.high_bits)} bit"))
+            curves = [cdf[(cdf.figure == f) & (cdf.bits == 32)].set_index("batch_idx").cdf for f in (nobn, bn)]
+            common = curves[0].index.intersection(curves[1].index)
+            a, b = (c.loc[common].mean() for c in curves)
+            rows.append(C3_BN.check(scale, bool(b > a), f"{b:.3f} with BN vs {a:.3f} without (mean over {len(common)} "
+                                    "batches)", bn, f"{bn}, 32 bit"))
     return rows
 
 
@@ -387,7 +391,8 @@ def training_claims(accuracy: pd.DataFrame, ref: pd.DataFrame, scale: str) -> li
         case = f"{experiment}, {tier}"
         if tier.startswith("stress"):
             nobn = arms.get(False)
-            if nobn is not None and 0.0 in nobn.index and len(nobn) > 1:
+            # only where the paper shows alpha = 0 best (SGD on CIFAR-10); with Adam alpha = 2 beat it (§4.3)
+            if experiment in DROP_EXPERIMENTS and nobn is not None and 0.0 in nobn.index and len(nobn) > 1:
                 other = nobn.drop(0.0).test_accuracy
                 rows.append(C4_STRESS_BEST.check(scale, bool(nobn.loc[0.0, "test_accuracy"] > other.max()),
                                                  f"{nobn.loc[0.0, 'test_accuracy']:.3f} vs best other "
