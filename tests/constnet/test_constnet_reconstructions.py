@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
+from claim_cases.constnet import sigprop_table
 from relurepro.constnet import sigprop, toy
 from relurepro.data import TensorData
 
@@ -195,27 +196,14 @@ def test_sigprop_sweep_rows_and_figure(tmp_path):
     assert (tmp_path / "s.png").stat().st_size > 0
 
 
-def _sigprop_table(const_wobble: float, he_spread: dict, seeds: int = 16) -> pd.DataFrame:
-    """Two-layer-profile tables: ConstNet flat (one layer off by `const_wobble`), He with ln(v_L/v_0) spread
-    +-he_spread[L] over seeds."""
-    rows = []
-    for depth, spread in he_spread.items():
-        for s in range(seeds):
-            sign = (-1) ** s * (1 + s / seeds)
-            for init, last in (("constnet", 1.0 + const_wobble), ("he", math.exp(spread * sign))):
-                rows += [{"init": init, "depth": depth, "seed": s, "layer": 0, "act_var": 1.0, "grad_var": 1.0},
-                         {"init": init, "depth": depth, "seed": s, "layer": 1, "act_var": last, "grad_var": 1.0}]
-    return pd.DataFrame(rows).assign(width=4, batch=8, distinct_channels=1)
-
-
 def test_sigprop_claims_pass_and_fail():
-    good = sigprop.claims(_sigprop_table(0.0, {4: 0.2, 64: 2.0}), "quick")
+    good = sigprop.claims(sigprop_table(), "quick")
     assert [r["status"] for r in good] == ["pass", "pass", "pass"]
     # ConstNet off by 1e-3 at one layer; He's spread the same at both depths (variance ratio 1 < F quantile)
-    bad = sigprop.claims(_sigprop_table(1e-3, {4: 1.0, 64: 1.0}), "quick")
+    bad = sigprop.claims(sigprop_table(1e-3, {4: 1.0, 64: 1.0}), "quick")
     assert [(r["case"], r["status"]) for r in bad] == [("activations", "fail"), ("gradients", "pass"),
                                                        ("L = 64 vs 4", "fail")]
     assert "F(15, 15)" in bad[2]["rule"]
     # smoke: the exact ConstNet property is checked, the F test is not
-    assert [r["status"] for r in sigprop.claims(_sigprop_table(0.0, {4: 0.2, 64: 2.0}), "smoke")] == [
+    assert [r["status"] for r in sigprop.claims(sigprop_table(), "smoke")] == [
         "pass", "pass", "not_checked"]
