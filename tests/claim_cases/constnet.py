@@ -92,7 +92,6 @@ CASES = {
     # noise 0.01 does not help the k = 1 net
     "cn.toy_noise": lambda violate: toy.claims(toy_runs({**TOY, (1, 0.01): 0.31} if violate else TOY), SCALE),
     # ConstNet's last layer off by 1e-3
-    "cn.sigprop_constnet": lambda violate: sigprop.claims(sigprop_table(1e-3 if violate else 0.0), SCALE),
     # He's spread the same at both depths
     "cn.sigprop_he": lambda violate: sigprop.claims(sigprop_table(he_spread={4: 1.0, 64: 1.0} if violate else None),
                                                     SCALE),

@@ -116,5 +116,4 @@ CASES = {
                                             scale="quick"),
     # better than the eval-mode baseline (37.5 %), worse than the tied model with batch statistics (93.7 %)
     "ro.C7_finetune": lambda violate: finetune(after=93.0 if violate else 96.0),
-    "ro.untie_exact": lambda violate: finetune(gap=1e-6 if violate else 0.0),
 }

@@ -42,7 +42,9 @@ SIGPROP_CONSTNET = Claim("cn.sigprop_constnet", "ConstNet has perfect signal pro
                          "activation and gradient variances are the same at every layer.", _SOURCE, "trend",
                          f"largest |v_l / v_0 - 1| (activations) and |g_l / g_L - 1| (gradients) <= {CONST_FACTOR:g}",
                          "exact: the residual branches are 0 at init, so every layer passes the stem output on "
-                         f"unchanged (constnet §2.2); {CONST_FACTOR:g} is float32 rounding room only")
+                         f"unchanged (constnet §2.2); {CONST_FACTOR:g} is float32 rounding room only", (),
+                         "holds by construction: the builder zeroes every residual branch, so each layer passes its "
+                         "input on unchanged (tests/constnet check the profile)")
 SIGPROP_HE = Claim("cn.sigprop_he", "He init keeps the activation variance only on average: per network ln(v_L / "
                    "v_0) drifts as a random walk whose spread over seeds grows with depth, unlike ConstNet's.",
                    _SOURCE, "trend", "Var ln(v_L / v_0) at the largest depth / at the smallest > F quantile",

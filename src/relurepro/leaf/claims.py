@@ -24,10 +24,13 @@ STAND_IN = ("quick and smoke scales train LeNet-5 on digits (a stand-in for F-MN
             "an ordering (leaf §5.2)")
 SMOKE = "smoke scale (1 epoch, 256 images): checks the DAG only"
 ONE_SEED = "one seed (42) per row: the README's seed study (leaf.C7) measures the spread"
+BEST_OF = ("the best of k adaptive rows must beat the base by more than the 99 % half-width of a difference of two "
+           "test accuracies, Bonferroni-corrected for the k rows (confidence 1 - 0.01 / k): without a real effect "
+           "the best of k rows would win a bare '>' most of the time")
 
 C1 = Claim("leaf.C1", "LEAF (and AHAF) beat the non-adaptive base functions in best test accuracy.",
            "leaf §1 C1 (abstract; tables table_lin_un_*, table_bou_fn_*)", "trend",
-           "best adaptive table row > base row (seed 42)", f"strict ordering, no tolerance; {ONE_SEED}", PAPER,
+           "best adaptive table row - base row > the test-noise margin (seed 42)", f"{BEST_OF}; {ONE_SEED}", PAPER,
            STAND_IN)
 C2 = Claim("leaf.C2", "LEAF-as-Tanh gives better classification accuracy than Tanh on CIFAR-10, by several points.",
            "leaf §1 C2 (abstract; tables table_bou_fn_*)", "trend",
@@ -45,8 +48,8 @@ C2_PUB = Claim("leaf.C2_published", "LEAF-as-Tanh provides 7 % better classifica
 C3 = Claim("leaf.C3", "LEAF-as-Sigmoid and LEAF-as-SiLU evolve into SiLU-like forms in CNNs.",
            "leaf §1 C3 (abstract; figure af_shapes)", "trend", "mean p1 > 0 in every activation layer",
            "exact sign: LEAF-as-Sigmoid starts with p1 = 0 in every neuron and SiLU-like means p1 > 0 (SiLU has "
-           "p1 = 1; leaf §2.2, §3.12); LEAF-as-SiLU (p1 = 1 at the start) must keep p1 > 0; every seed and "
-           "procedure of the grid", TRAINED, SMOKE)
+           "p1 = 1; leaf §2.2, §3.12); every seed and procedure of the grid. LEAF-as-SiLU starts SiLU-like "
+           "(p1 = 1), so its rows are shown, not checked", TRAINED, SMOKE)
 C4 = Claim("leaf.C4", "LEAF-as-Sigmoid does not suffer vanishing gradients: it trains faster and reaches a higher "
            "best test accuracy and a lower training loss than Sigmoid.",
            "leaf §1 C4 (abstract; figure curves_sigmoid_adam), leaf §5.2 acceptance", "trend",
@@ -61,7 +64,8 @@ C4_TANH = Claim("leaf.C4_tanh", "LEAF-as-Tanh does not suffer vanishing gradient
 C5 = Claim("leaf.C5", "The two-stage update (DSPT: activation parameters, then synaptic weights) is part of the "
            "method: the DSPT-trained adaptive networks beat the base functions.",
            "leaf §1 C5 (abstract; tables table_*, read with C1, leaf §3.1)", "trend",
-           "best DSPT table row > base row (seed 42)", f"strict ordering, no tolerance; {ONE_SEED}", PAPER, STAND_IN)
+           "best DSPT table row - base row > the test-noise margin (seed 42)", f"{BEST_OF}; {ONE_SEED}", PAPER,
+           STAND_IN)
 C6 = Claim("leaf.C6", "LEAF-as-ReLU with p2, p4 at the full learning rate is unstable; the slow p2/p4 update (P24Sl) "
            "stabilises it.", "leaf §1 C6 (README 'On stability of LEAF-as-ReLU'; figure curves_leaf_relu_stability)",
            "trend", "largest drop of test accuracy below its running best: LEAF Classic > LEAF P24Sl, per optimizer "
@@ -70,9 +74,8 @@ C6 = Claim("leaf.C6", "LEAF-as-ReLU with p2, p4 at the full learning rate is uns
            "paper's ~40k steps")
 C7 = Claim("leaf.C7", "The comparison with the base functions holds across the synaptic weight initialisations "
            "(5 seeds).", "leaf §1 C7 (README section 4; table table_seeds)", "trend",
-           "best adaptive table row > base row at every seed",
-           "strict ordering at each seed, paired (same initial weights, leaf §2.3); all 5 paired differences "
-           "positive is a one-sided sign test at 2^-5 = 3 %", PAPER,
+           "best adaptive table row - base row > the test-noise margin at every seed",
+           f"{BEST_OF}, at each seed, paired (same initial weights, leaf §2.3)", PAPER,
            "the README's seed study is CIFAR-10 with ReLU/SiLU; smaller scales run seeds of Tanh/Sigmoid on digits "
            "(a stand-in), where LEAF-as-Sigmoid is leaf.C4 per seed")
 
@@ -100,7 +103,9 @@ def tanh_bound(dtype: str) -> float:
 INIT_EXACT = Claim("leaf.init_exact", "LEAF as SiLU and Sigmoid, and AHAF as SiLU, are exactly their base functions.",
                    "leaf §2.2 (table of initialisations; figure af_diff)", "trend", "squared error == 0",
                    "exact: 1 * u, + 0 and 0 * u + 1 are exact in floating point and the remaining sigmoid and "
-                   "product are the base function's own operations (hand-written SiLU u * sigmoid(u))")
+                   "product are the base function's own operations (hand-written SiLU u * sigmoid(u))", (),
+                   "holds by construction: the initialised function performs the base function's own operations "
+                   "(tests/leaf check the zero error)")
 INIT_RELU = Claim("leaf.init_relu", "LEAF and AHAF initialised as ReLU (p3 = gamma = 2^16) are numerically ReLU.",
                   "leaf §2.1, §2.2 (figure af_diff)", "trend", "squared error <= (W(1/e) / 2^16 + 4 eps 2^-10)^2",
                   "the formula's own largest deviation from ReLU, W(1/e) / 2^16 = 4.25e-6 (exact), plus rounding "
@@ -131,7 +136,15 @@ def _table(af: str, net: str) -> str:
     return f"table_{'lin_un' if af in ('ReLU', 'SiLU') else 'bou_fn'}_{net}"
 
 
-def table_claims(summary: pd.DataFrame, scale: str) -> list[dict]:
+def _beats(best: float, base: float, k: int, n: int) -> tuple[bool, float]:
+    """Whether the best of k accuracies beats the base beyond test noise on n images (Bonferroni over k)."""
+    if np.isnan(best) or np.isnan(base):
+        return False, math.inf
+    half = proportions_agree(round(best / 100 * n), n, base, n, 1 - (1 - CONFIDENCE) / k)[1]
+    return bool(best - base > half), half
+
+
+def table_claims(summary: pd.DataFrame, scale: str, test_images: int = CIFAR10_TEST) -> list[dict]:
     """C1 and C5 at seed 42 per (network, dataset, activation); C7 per seed where the grid has several."""
     rows = []
     for (net, ds, af), g in summary[summary.opt == "adam"].groupby(["net", "ds", "af"]):
@@ -142,22 +155,25 @@ def table_claims(summary: pd.DataFrame, scale: str) -> list[dict]:
         if len(base) and len(adaptive):
             b = base.best_acc.iloc[0]
             best = adaptive.iloc[0]
-            rows.append(C1.check(scale, bool(best.best_acc > b), f"base {b:.2f} -> {best.best_acc:.2f} % "
-                                 f"({_label(best)})", _table(af, net), case))
+            ok, half = _beats(best.best_acc, b, len(adaptive), test_images)
+            rows.append(C1.check(scale, ok, f"base {b:.2f} -> {best.best_acc:.2f} % ({_label(best)}; margin "
+                                 f"{half:.2f} points over {len(adaptive)} rows)", _table(af, net), case))
             dspt = adaptive[adaptive.dspt == 1]
             if len(dspt):
                 d = dspt.iloc[0]
-                rows.append(C5.check(scale, bool(d.best_acc > b), f"base {b:.2f} -> {d.best_acc:.2f} % "
-                                     f"({_label(d)})", _table(af, net), case))
+                ok, half = _beats(d.best_acc, b, len(dspt), test_images)
+                rows.append(C5.check(scale, ok, f"base {b:.2f} -> {d.best_acc:.2f} % ({_label(d)}; margin "
+                                     f"{half:.2f} points over {len(dspt)} rows)", _table(af, net), case))
         gaps = {}
         for seed, s in table.groupby("seed"):
             sb, sa = s[s.type == "base"], s[s.type != "base"]
             if len(sb) and len(sa):
-                gaps[seed] = sa.best_acc.iloc[0] - sb.best_acc.iloc[0]
+                gaps[seed] = (sa.best_acc.iloc[0] - sb.best_acc.iloc[0],
+                              *_beats(sa.best_acc.iloc[0], sb.best_acc.iloc[0], len(sa), test_images))
         if len(gaps) > 1:
-            rows.append(C7.check(scale, bool(all(v > 0 for v in gaps.values())),
-                                 "; ".join(f"seed {k}: {v:+.2f}" for k, v in gaps.items()), "table_seeds", case,
-                                 rule=f"{C7.rule} ({len(gaps)} seeds; sign test 2^-{len(gaps)})"))
+            rows.append(C7.check(scale, all(ok for _, ok, _ in gaps.values()),
+                                 "; ".join(f"seed {k}: {v:+.2f} (margin {h:.2f})" for k, (v, _, h) in gaps.items()),
+                                 "table_seeds", case, rule=f"{C7.rule} ({len(gaps)} seeds)"))
     return rows
 
 
@@ -256,10 +272,14 @@ def drift_claims(params: pd.DataFrame, ref: pd.DataFrame, scale: str) -> list[di
                 & params.af.isin(["Sigmoid", "SiLU"])]
     for (af, net, ds, seed, dspt, p24sl), g in p1.groupby(["af", "net", "ds", "seed", "dspt", "p24sl"]):
         mean = g.set_index("layer")["mean"].astype(float)
-        rows.append(C3.check(scale, bool((mean > 0).all()), "; ".join(f"{k}: mean p1 {v:.3g}" for k, v in
-                                                                      mean.items()), "af_shapes",
-                             f"{af}, {net}, {ds}, seed {seed}, LEAF {_procedure(dspt, p24sl)}",
-                             _recorded(ref, f"drift_{af.lower()}", scale)))
+        measured = "; ".join(f"{k}: mean p1 {v:.3g}" for k, v in mean.items())
+        case = f"{af}, {net}, {ds}, seed {seed}, LEAF {_procedure(dspt, p24sl)}"
+        recorded = _recorded(ref, f"drift_{af.lower()}", scale)
+        if af == "SiLU":  # starts at p1 = 1: already SiLU-like, so staying positive shows no evolution
+            rows.append(C3.not_checked(scale, "starts as SiLU (p1 = 1): SiLU-like from the first step", measured,
+                                       "af_shapes", case, recorded))
+        else:
+            rows.append(C3.check(scale, bool((mean > 0).all()), measured, "af_shapes", case, recorded))
     return rows
 
 
@@ -309,6 +329,6 @@ def init_claims(diff: pd.DataFrame, ref: pd.DataFrame, scale: str) -> list[dict]
 def claims(summary: pd.DataFrame, epochs: pd.DataFrame, params: pd.DataFrame, diff: pd.DataFrame, ref: pd.DataFrame,
            scale: str, test_images: int = CIFAR10_TEST) -> list[dict]:
     """Every leaf claim row of a run (results/leaf/claims.csv)."""
-    return [*table_claims(summary, scale), *tanh_cifar_claims(summary, ref, scale, test_images),
+    return [*table_claims(summary, scale, test_images), *tanh_cifar_claims(summary, ref, scale, test_images),
             *gradient_claims(summary, epochs, ref, scale), *drift_claims(params, ref, scale),
             *stability_claims(epochs, ref, scale), *init_claims(diff, ref, scale)]

@@ -138,7 +138,9 @@ UNTIE = Claim(
     "resnet_ode §2.8 (bit-identical in the original, measured on a 2-core CPU)", "trend",
     "max |untied - tied| == 0 over the test outputs (eval mode)",
     "exact: every copy holds the shared function's weights and the step size is the same, so the arithmetic is the "
-    "same in the same order; any difference is a defect")
+    "same in the same order; any difference is a defect", (),
+    "holds by construction (the untied copies compute the same arithmetic in the same order); the gap is shown, "
+    "and tests/resnet_ode check it is 0")
 CLAIMS = registry(C2_LOSS, C2_SMOOTH, C8, C3_RECONSTRUCTION, C3_GRADIENT, C4_GRADIENT, C3_BACKPROP, C3_FAILS,
                   C3_SHRINKS, C3_CONVERGES, C4_HEUN, DIAGNOSIS, C5, C6, P1, C7, UNTIE)
 

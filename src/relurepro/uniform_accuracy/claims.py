@@ -15,10 +15,14 @@ SMOKE = "smoke scale (2 teachers, 200 steps): the errors are not converged, so n
 C2 = Claim("ua.C2", "The min-max uniform error is much larger than the min-max L2 error at every m.",
            "uniform_accuracy §1.2 C2 (main figure, d = 1 and d = 3 panels)", "trend",
            f"L-infinity_max / L2_max > {RATIO:g} at every m", "'much larger' read as a factor 3, fixed before any "
-           "run (uniform_accuracy §5.1.6); the reduced re-implementation measured 4 to 15", CHECKED, SMOKE)
+           "run (uniform_accuracy §5.1.6); the reduced re-implementation measured 4 to 15. Quick runs one seed and 4 "
+           "teachers: in d = 1 its CPU runs measured minima of 3.0 to 3.3, so that row can differ between machines",
+           CHECKED, SMOKE)
 C3 = Claim("ua.C3", "The uniform error improves more slowly with m than the L2 error (shallower fitted slope).",
            "uniform_accuracy §1.2 C3 (main figure, d = 3 panel)", "trend", "slope(L2_max) < slope(L-infinity_max)",
-           "exact ordering of the two fitted log-log slopes (uniform_accuracy §5.1.6); no tolerance", CHECKED, SMOKE)
+           "exact ordering of the two fitted log-log slopes (uniform_accuracy §5.1.6); no tolerance. At quick scale (one "
+           "seed, 4 teachers) CPU runs measured slope gaps of 0.03 to 0.15, so the row can differ between machines",
+           CHECKED, SMOKE)
 C4 = Claim("ua.C4", "In d = 3 the ratio L-infinity_max / L2_max grows with m.",
            "uniform_accuracy §1.2 C4 (main figure, d = 3 panel)", "trend", "ratio at the largest m > ratio at the "
            "smallest m", "exact ordering (uniform_accuracy §5.1.6)", CHECKED, SMOKE)
@@ -28,7 +32,7 @@ C5 = Claim("ua.C5", "At equal m the d = 3 uniform errors are an order of magnitu
            "'an order of magnitude' as the paper states it (uniform_accuracy §5.1.6)", CHECKED, SMOKE)
 C1 = Claim("ua.C1", "A network trained on 1000 samples of a sine has a small average error, yet a pointwise error "
            "between two samples far larger than it.", "uniform_accuracy §1.2 C1 (illustration figure)", "trend",
-           f"interior L-infinity / L2 >= {SINE_RATIO:g}", "'far larger' read as a factor 3, fixed before any run "
+           f"interior L-infinity / L2 > {SINE_RATIO:g}", "'far larger' read as a factor 3, fixed before any run "
            "(uniform_accuracy §5.1.6); one seed, so a trajectory-sensitive value", CHECKED,
            "smoke scale (20 epochs): the sine is not fitted yet")
 C1_FIT = Claim("ua.C1_fit", "The same network matches the sine visually on the whole domain.",
@@ -67,7 +71,7 @@ def claims(table: pd.DataFrame, windows: pd.DataFrame, ref: pd.DataFrame, scale:
         else:
             rows.append(C5.not_checked(scale, "the d = 1 and d = 3 grids share no m", measured, "minmax_d3"))
     w = windows.iloc[0]
-    rows.append(C1.check(scale, w.interior_linf / w.l2 >= SINE_RATIO,
+    rows.append(C1.check(scale, w.interior_linf / w.l2 > SINE_RATIO,
                          f"{w.interior_linf:.3g} / {w.l2:.3g} = {w.interior_linf / w.l2:.1f}", "illustration", "",
                          reference(ref, "C1")))
     rows.append(C1_FIT.check(scale, w.l2 <= SINE_L2, f"{w.l2:.3g}", "illustration", "", reference(ref, "C1_l2")))
