@@ -1,21 +1,11 @@
 """uniform_accuracy: Berner, Grohs, Voigtlaender, "Learning ReLU networks to high uniform accuracy is
 intractable" (ICLR 2023). Snakemake wildcards replace the original's Ray Tune grid."""
 
-import math
+from relurepro.uniform_accuracy import grid as ua_grid
 
 UA = SC["uniform_accuracy"]
-UA_PARTS = math.ceil(UA["teachers"] * len(UA["seeds"]) / UA["students_per_job"])
-UA_TRAIN = "results/uniform_accuracy/train/d~{d}/exp~{exp}/m~{m}/width~{width}/part~{part}of{parts}"
-UA_TRAIN_CSVS = [
-    f"{UA_TRAIN}/metrics.csv".format(
-        d=d, exp=exp, m=m, width=width, part=part, parts=UA_PARTS
-    )
-    for d in UA["dims"]
-    for exp in UA["experiments"]
-    for m in UA["m"][str(d)]
-    for width in UA["widths"]
-    for part in range(UA_PARTS)
-]
+UA_TRAIN = ua_grid.TRAIN
+UA_TRAIN_CSVS = ua_grid.train_csvs(UA)
 UA_FIGURES = {
     "illustration": UA["deviations"],
     **{f"minmax_d{d}": UA["deviations"] for d in UA["dims"]},

@@ -3,7 +3,8 @@
 from pathlib import Path
 
 from relurepro.pipeline import jobs
-from relurepro.uniform_accuracy.cell import run_cell, students_of
+from relurepro.uniform_accuracy.cell import run_cell
+from relurepro.uniform_accuracy.grid import students_of
 from relurepro.uniform_accuracy.errors import TestPoints
 from relurepro.uniform_accuracy.training import Experiment
 

@@ -8,7 +8,8 @@ import torch
 
 from interruptions import dies_at_call
 from relurepro.uniform_accuracy import aggregate, teachers
-from relurepro.uniform_accuracy.cell import CELL_COLUMNS, read_cell, run_cell, students_of
+from relurepro.uniform_accuracy.cell import CELL_COLUMNS, read_cell, run_cell
+from relurepro.uniform_accuracy.grid import students_of
 from relurepro.uniform_accuracy.errors import TestPoints, errors, seed_for_test_points
 from relurepro.uniform_accuracy.illustration import zoom_windows
 from relurepro.uniform_accuracy.single_trial import train_trial

@@ -23,6 +23,7 @@ import re
 import numpy as np
 
 from relurepro.relu_prime.grid import JobSpec
+from relurepro.uniform_accuracy import grid as ua_grid
 
 # Forward MACs per 32x32x3 image of the library's CIFAR nets at width multiplier w: a w^2 + b w (b: first conv).
 CNN_MACS = {"vgg11": (151.0e6, 1.77e6), "resnet18": (138.4e6, 1.77e6)}
@@ -170,9 +171,8 @@ def _ua_work(students, d, width, depth, m, exp, test_n, bits):
 
 def ua_train(job, ctx):
     w, ua = job.wildcards, job.params["ua"]
-    d, part, parts = int(w["d"]), int(w["part"]), int(w["parts"])
-    bounds = np.linspace(0, ua["teachers"] * len(ua["seeds"]), parts + 1).round().astype(int)
-    students = int(bounds[part + 1] - bounds[part])
+    d = int(w["d"])
+    students = len(ua_grid.students_of(list(range(ua["teachers"])), ua["seeds"], int(w["part"]), int(w["parts"])))
     return _ua_work(students, d, int(w["width"]), ua["depth"], int(w["m"]), ua["experiments"][w["exp"]],
                     ua["test_points"][str(d)]["n"], ua["bits"])
 

@@ -16,22 +16,13 @@ import torch
 
 from relurepro.numerics import dtype_for_bits
 from relurepro.uniform_accuracy.errors import TestPoints
+from relurepro.uniform_accuracy.grid import students_of
 from relurepro.uniform_accuracy.single_trial import train_trial
 from relurepro.uniform_accuracy.models import seeded_students
 from relurepro.uniform_accuracy.teachers import SineTarget, load_teachers
 from relurepro.uniform_accuracy.training import METRIC_COLUMNS, Experiment, draw_samples, plot_points, train_students
 
 CELL_COLUMNS = ["d", "exp", "m", "width", "teacher", *METRIC_COLUMNS]
-
-
-def students_of(teachers: list[int], seeds: list[int], part: int, parts: int) -> list[tuple[int, int]]:
-    """The (teacher, seed) students of part `part` (0-based) of `parts`: the cell's students in seed-major
-    order, cut into near-equal consecutive slices."""
-    if not 0 <= part < parts:
-        raise ValueError(f"part {part} not in 0..{parts - 1}")
-    pairs = [(t, s) for s in seeds for t in teachers]
-    bounds = np.linspace(0, len(pairs), parts + 1).round().astype(int)
-    return pairs[bounds[part]:bounds[part + 1]]
 
 
 def run_cell(*, d: int, exp: Experiment, m: int, width: int, depth: int, students: list[tuple[int, int]],
