@@ -2,54 +2,16 @@
 Equations?" (NeurIPS 2022). Small scales train tiny nets on digits; the paper scale adds CIFAR-10 and ImageNet.
 """
 
+from relurepro.resnet_ode import grid as ro_grid
+
 RO = SC["resnet_ode"]
-RO_TINY = (
-    "results/resnet_ode/tiny/depth~{depth}/method~{method}/grad~{grad}/seed~{seed}"
-)
-RO_GRADS = ["backprop", *(f"adjoint_{bn}" for bn in RO["tiny"]["bn_recompute"])]
-RO_TINY_RUNS = expand(
-    f"{RO_TINY}/metrics.csv",
-    depth=RO["tiny"]["depths"],
-    method=RO["tiny"]["methods"],
-    grad=RO_GRADS,
-    seed=RO["tiny"]["seeds"],
-)
-RO_PAPER = RO["imagenet"] is not None
-# Figure 3b: the ResNet-101 ImageNet runs at paper scale; the digits runs at the failure depth otherwise.
-RO_FAILURE_RUNS = (
-    [
-        f"results/resnet_ode/imagenet/{run}/metrics.csv"
-        for run in ("resnet101_backprop", "resnet101_adjoint")
-    ]
-    if RO_PAPER
-    else expand(
-        f"{RO_TINY}/metrics.csv",
-        depth=RO["tiny"]["failure_depth"],
-        method="euler",
-        grad=RO_GRADS,
-        seed=RO["tiny"]["seeds"],
-    )
-)
-RO_TIED_CIFAR = (
-    "results/resnet_ode/cifar_resnet/tied/metrics.csv"
-    if RO_PAPER
-    else "results/resnet_ode/tied/metrics.csv"
-)
-RO_FINETUNES = [
-    f"results/resnet_ode/finetune/{dataset}.csv"
-    for dataset in (["cifar10", "imagenet"] if RO_PAPER else ["digits"])
-]
-RO_GRADIENT_MODELS = (
-    expand(
-        f"{RO_TINY}/model.pt",
-        depth=RO["gradient_errors"]["base_depth"],
-        method=RO["tiny"]["methods"],
-        grad=RO_GRADS[1],
-        seed=RO["gradient_errors"]["seed"],
-    )
-    if RO["gradient_errors"]["base"] == "checkpoint"
-    else []
-)
+RO_TINY = ro_grid.TINY
+RO_TINY_RUNS = ro_grid.tiny_runs(RO)
+RO_PAPER = ro_grid.is_paper(RO)
+RO_FAILURE_RUNS = ro_grid.failure_runs(RO)
+RO_TIED_CIFAR = ro_grid.tied_cifar(RO)
+RO_FINETUNES = ro_grid.finetunes(RO)
+RO_GRADIENT_MODELS = ro_grid.gradient_models(RO)
 # tied_imagenet below paper scale: a page saying it is not computed (rule not_computed, workflow/common.smk)
 for _fid in (
     "linear_weights",
