@@ -10,9 +10,9 @@ from relurepro import checkpoints
 from relurepro.pipeline import jobs
 from relurepro.numerics import seed_everything
 from relurepro.resnet_ode.aggregate import SHARED_STATS, finetune_table
-from relurepro.resnet_ode.resnet_runs import freeze_all_but, unrolled_untied
-from relurepro.resnet_ode.resnets import tied_resnet
-from relurepro.resnet_ode.training import accuracy, batch_stats_metrics, load, recalibrate_bn
+from relurepro.resnet_ode.models import tied_resnet
+from relurepro.resnet_ode.training import (accuracy, batch_stats_metrics, freeze_all_but, load, recalibrate_bn,
+                                           unrolled_untied)
 from relurepro.training import TrainConfig, train
 
 mode = jobs.start(snakemake)

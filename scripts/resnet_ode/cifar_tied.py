@@ -8,9 +8,8 @@ import torch
 
 from relurepro.pipeline import jobs
 from relurepro.numerics import seed_everything
-from relurepro.resnet_ode.resnet_runs import cifar_tied_config
-from relurepro.resnet_ode.resnets import tied_resnet
-from relurepro.resnet_ode.training import batch_stats_metrics, load
+from relurepro.resnet_ode.models import tied_resnet
+from relurepro.resnet_ode.training import batch_stats_metrics, cifar_tied_config, load
 from relurepro.training import train
 
 mode = jobs.start(snakemake)

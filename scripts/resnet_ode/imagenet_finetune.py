@@ -13,8 +13,8 @@ from relurepro.pipeline import jobs
 from relurepro.imagenet import ImageNetConfig, datasets, evaluate, loader, train_imagenet
 from relurepro.numerics import seed_everything
 from relurepro.resnet_ode.aggregate import SHARED_STATS, finetune_table
-from relurepro.resnet_ode.resnet_runs import unrolled_untied
-from relurepro.resnet_ode.resnets import tied_resnet
+from relurepro.resnet_ode.models import tied_resnet
+from relurepro.resnet_ode.training import unrolled_untied
 
 mode = jobs.start(snakemake)
 p = snakemake.params

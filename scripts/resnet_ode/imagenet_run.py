@@ -11,8 +11,8 @@ import torch
 from relurepro.pipeline import jobs
 from relurepro.imagenet import COLUMNS, ImageNetConfig, require_imagenet, train_imagenet
 from relurepro.numerics import seed_everything
-from relurepro.resnet_ode.resnet_runs import resnet101
-from relurepro.resnet_ode.resnets import tied_resnet
+from relurepro.resnet_ode.models import tied_resnet
+from relurepro.resnet_ode.training import resnet101
 
 mode = jobs.start(snakemake)
 p, run = snakemake.params, snakemake.wildcards.ro_run

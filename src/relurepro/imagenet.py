@@ -1,5 +1,5 @@
 """The ImageNet training loop two papers share (paper scale only): relu_prime's ResNet50 with ReLU'(0) = alpha
-(relu_prime §3.29, protocol P4) and resnet_ode's ResNet runs and fine-tuning (relurepro.resnet_ode.resnet_runs).
+(relu_prime §3.29, protocol P4) and resnet_ode's ResNet runs and fine-tuning (relurepro.resnet_ode.training).
 
 relu_prime P4 (the original ``train_imagenet.py``, from the PyTorch ImageNet example): SGD lr 0.1, momentum 0.9,
 weight decay 1e-4, lr x 0.1 every 30 epochs, 90 epochs, batch 256; train RandomResizedCrop(224) + horizontal

@@ -257,7 +257,7 @@ def test_local_reconstruction_is_milder_than_chained_and_keeps_every_output(meth
 
 
 def test_ode_resnets_match_the_original_parameter_counts():
-    from relurepro.resnet_ode.resnets import ODEResNet, tied_resnet
+    from relurepro.resnet_ode.models import ODEResNet, tied_resnet
 
     count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
     assert count(tied_resnet(10, 8)) == 13_958_986 and count(tied_resnet(1000, 8)) == 15_995_176
@@ -265,7 +265,7 @@ def test_ode_resnets_match_the_original_parameter_counts():
 
 
 def test_tied_state_dict_does_not_depend_on_depth_and_untying_is_exact():
-    from relurepro.resnet_ode.resnets import ODEResNet, tied_resnet, untie
+    from relurepro.resnet_ode.models import ODEResNet, tied_resnet, untie
 
     torch.manual_seed(0)
     tied = tied_resnet(10, 3)
@@ -279,7 +279,7 @@ def test_tied_state_dict_does_not_depend_on_depth_and_untying_is_exact():
 
 
 def test_adjoint_threshold_selects_only_long_segments():
-    from relurepro.resnet_ode.resnets import ODEResNet
+    from relurepro.resnet_ode.models import ODEResNet
 
     resnet101 = ODEResNet(1000, [2, 3, 22, 2], tied=False, adjoint_above=10)
     assert [s.count for s in resnet101.segments()] == [2, 3, 22, 2]
