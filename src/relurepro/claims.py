@@ -22,6 +22,7 @@ KINDS = {
     "regression": "a measurement recorded by this project (not published), re-checked on this run",
 }
 STATUSES = ("pass", "fail", "not_checked")
+CONFIDENCE = 0.99  # the level of every interval a claim's threshold comes from
 SCALES = ("smoke", "quick", "paper")
 COLUMNS = ["id", "case", "figure", "statement", "source", "kind", "measured", "reference", "reference_source",
            "rule", "origin", "status", "reason", "scale"]
@@ -107,7 +108,7 @@ def reference(table: pd.DataFrame, key: str) -> tuple[str, str]:
     return str(hit.value.iloc[0]), str(hit.source.iloc[0])
 
 
-def binomial_interval(hits: int, runs: int, confidence: float = 0.99) -> tuple[float, float]:
+def binomial_interval(hits: int, runs: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
     """Clopper-Pearson interval (in %) for a proportion measured as hits / runs."""
     from scipy.stats import beta
 
@@ -120,7 +121,7 @@ def binomial_interval(hits: int, runs: int, confidence: float = 0.99) -> tuple[f
 
 
 def proportions_agree(hits: int, runs: int, published_pct: float, published_runs: int,
-                      confidence: float = 0.99) -> tuple[bool, float]:
+                      confidence: float = CONFIDENCE) -> tuple[bool, float]:
     """Whether a measured proportion agrees with a published one given both run counts: the difference lies within
     the normal-approximation interval of a difference of two binomial proportions (pooled variance, floor of one
     run so a 0 % or 100 % pair still has a width). Returns (agrees, half-width in points)."""
@@ -132,6 +133,14 @@ def proportions_agree(hits: int, runs: int, published_pct: float, published_runs
     se = math.sqrt(pooled * (1 - pooled) * (1 / runs + 1 / published_runs))
     half = float(norm.ppf(1 - (1 - confidence) / 2)) * se
     return abs(p1 - p2) <= half, 100 * half
+
+
+def rates_noise(a_pct: float, b_pct: float, n: int, confidence: float = CONFIDENCE) -> float:
+    """Half-width (points) of the interval of the difference of two rates in % (accuracies or error rates), each
+    over n test predictions (`proportions_agree`); nan where either rate is missing (a diverged run)."""
+    if pd.isna(a_pct) or pd.isna(b_pct):
+        return math.nan
+    return proportions_agree(round(a_pct * n / 100), n, b_pct, n, confidence)[1]
 
 
 def write(rows: list[dict], scale: str, out: str | Path, claims: dict[str, Claim]) -> pd.DataFrame:

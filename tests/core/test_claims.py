@@ -96,3 +96,11 @@ def test_reference_keeps_the_source_beside_the_value():
                           "source": ["relu_prime §4.1 (original CSV)", "x"]})
     assert claims.reference(table, "q") == ("46.3", "relu_prime §4.1 (original CSV)")
     assert claims.reference(table, "r") == ("", "") == claims.reference(table, "s")
+
+
+def test_rates_noise_is_the_two_proportion_half_width_of_two_rates_in_percent():
+    # 60 % vs 50 % on 1000 predictions each: pooled p = 0.55, z(99 %) = 2.5758
+    assert claims.rates_noise(60.0, 50.0, 1000) == pytest.approx(2.5758 * math.sqrt(0.55 * 0.45 * 0.002) * 100,
+                                                                 rel=1e-4)
+    assert claims.rates_noise(60.0, 50.0, 1000, 0.999) > claims.rates_noise(60.0, 50.0, 1000)
+    assert math.isnan(claims.rates_noise(float("nan"), 50.0, 1000))

@@ -9,14 +9,13 @@ import math
 
 import pandas as pd
 
-from relurepro.claims import Claim, proportions_agree, reference, registry
+from relurepro.claims import CONFIDENCE, Claim, proportions_agree, reference, registry
 from relurepro.constnet.grid import mechanism
 from relurepro.constnet.sigprop import SIGPROP_CONSTNET, SIGPROP_HE
 from relurepro.constnet.toy import TOY_DIVERSITY, TOY_NOISE
 
 DET, HE, NONDET = "constnet_deterministic", "constnet_he", "constnet"
 TEST_IMAGES = {"digits": 360, "cifar10": 10_000, "cifar100": 10_000}  # constnet §5.2 split; the official test sets
-CONFIDENCE = 0.99
 COMPARABLE = 5.0  # points: C4's reading of "comparable"
 CHECKED = ("quick", "paper")
 SMOKE = "smoke scale (2 epochs on 256 images): the nets are not trained, so no accuracy ordering can be read off"

@@ -12,13 +12,12 @@ import math
 import numpy as np
 import pandas as pd
 
-from relurepro.claims import Claim, proportions_agree, reference, registry
+from relurepro.claims import CONFIDENCE, Claim, rates_noise, reference, registry
 from relurepro.leaf.grid import table_variants
 
 PAPER = ("paper",)
 TRAINED = ("quick", "paper")
 CIFAR10_TEST = 10_000  # CIFAR-10's standard test split (leaf §2.8)
-CONFIDENCE = 0.99
 STAND_IN = ("quick and smoke scales train LeNet-5 on digits (a stand-in for F-MNIST, no CIFAR-10) for 15 epochs or "
             "fewer; Base ReLU, SiLU and Tanh reach 98-99 % of 360 test images, a ceiling where one image decides "
             "an ordering (leaf §5.2)")
@@ -138,9 +137,7 @@ def _table(af: str, net: str) -> str:
 
 def _beats(best: float, base: float, k: int, n: int) -> tuple[bool, float]:
     """Whether the best of k accuracies beats the base beyond test noise on n images (Bonferroni over k)."""
-    if np.isnan(best) or np.isnan(base):
-        return False, math.inf
-    half = proportions_agree(round(best / 100 * n), n, base, n, 1 - (1 - CONFIDENCE) / k)[1]
+    half = _half_width(best, base, n, k)
     return bool(best - base > half), half
 
 
@@ -218,11 +215,12 @@ def _largest(gaps: list[tuple]) -> tuple:
     return max(gaps, key=lambda t: -math.inf if np.isnan(t[0]) else t[0])
 
 
-def _half_width(acc: float, base: float, n: int) -> float:
-    """99 % half-width (points) of a difference of two accuracies on n test images each."""
+def _half_width(acc: float, base: float, n: int, k: int = 1) -> float:
+    """99 % half-width (points) of a difference of two accuracies on n test images each, Bonferroni-corrected when
+    the best of k rows is compared; inf where a run diverged (no win can be shown)."""
     if np.isnan(acc) or np.isnan(base):
         return math.inf
-    return proportions_agree(round(acc / 100 * n), n, base, n, CONFIDENCE)[1]
+    return rates_noise(acc, base, n, 1 - (1 - CONFIDENCE) / k)
 
 
 def _recorded(ref: pd.DataFrame, key: str, scale: str) -> tuple[str, str]:

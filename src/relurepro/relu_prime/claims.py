@@ -12,7 +12,7 @@ import math
 
 import pandas as pd
 
-from relurepro.claims import Claim, binomial_interval, proportions_agree, reference, registry
+from relurepro.claims import CONFIDENCE, Claim, binomial_interval, proportions_agree, reference, registry
 
 PAPER = ("paper",)
 CHECKED = ("quick", "paper")
@@ -21,7 +21,6 @@ SMOKE = "smoke scale: a few runs on a 2,000-sample subset (a few iterations, 2 e
 # and 32 bit) and 1 run (64 bit, from the notebook's progress bars).
 PUBLISHED_RUNS = 1000
 PRINTED_RUNS = {16: 200, 32: 200, 64: 1}
-CONFIDENCE = 0.99
 Z99 = 2.5758293035489  # two-sided normal quantile at 99 %
 # Every relu_prime training dataset has 10 classes; a diverged run (non-finite loss) predicts no better than
 # chance, and the paper reads divergence as the strongest alpha effect (ResNet18 without BN, alpha >= 0.3).

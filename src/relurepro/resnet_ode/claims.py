@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from relurepro.claims import Claim, binomial_interval, proportions_agree, reference, registry
+from relurepro.claims import CONFIDENCE, Claim, binomial_interval, rates_noise, reference, registry
 from relurepro.resnet_ode.aggregate import SHARED_STATS
 from relurepro.resnet_ode.figures import loglog_slope
 from relurepro.resnet_ode.peak_memory import MIB, gradient_bytes, state_bytes
 
-CONFIDENCE = 0.99
 TEST_IMAGES = {"digits": 397, "cifar10": 10_000, "imagenet": 50_000}  # resnet_ode §5.2; the official test sets
 FAIL_GAP = 10.0  # points of test error: what "fails" / "trains markedly worse" is read as
 LOSS0, LOSS0_TOL, STOP = 1.376, 5e-4, 100
@@ -145,13 +144,6 @@ CLAIMS = registry(C2_LOSS, C2_SMOOTH, C8, C3_RECONSTRUCTION, C3_GRADIENT, C4_GRA
                   C3_SHRINKS, C3_CONVERGES, C4_HEUN, DIAGNOSIS, C5, C6, P1, C7, UNTIE)
 
 
-def noise(error: float, baseline: float, n: int) -> float:
-    """Half-width (points) of the 99 % interval of the difference of two error rates (%), each over n predictions."""
-    if pd.isna(error) or pd.isna(baseline):  # a diverged run: no interval
-        return float("nan")
-    return proportions_agree(round(error * n / 100), n, baseline, n, CONFIDENCE)[1]
-
-
 def _medians(table: pd.DataFrame, method: str) -> pd.Series:
     return table[table.method == method].groupby("depth").relative.median()
 
@@ -233,13 +225,13 @@ def depth_error_claims(summary: pd.DataFrame, scale: str, ref: pd.DataFrame, met
 
     def reach(method: str):  # the smallest depth at which the adjoint is within test-set noise of backprop
         a, b = adjoint[primary_bn][method], bp[method]
-        hits = [d for d in a.index if a[d] - b[d] <= noise(a[d], b[d], n)]
+        hits = [d for d in a.index if a[d] - b[d] <= rates_noise(a[d], b[d], n)]
         return (min(hits) if hits else None), a, b
 
     gap = gaps(primary_bn, "euler")
     euler_ref = reference(ref, f"depth_error_euler_adjoint_{primary_bn}")
     measured = f"gap {fmt(gap)} (adjoint {fmt(adjoint[primary_bn]['euler'])}; backprop {fmt(bp['euler'])})"
-    last_noise = noise(adjoint[primary_bn]["euler"].iloc[-1], bp["euler"].iloc[-1], n)
+    last_noise = rates_noise(adjoint[primary_bn]["euler"].iloc[-1], bp["euler"].iloc[-1], n)
     rows += [
         C3_FAILS.check(scale, bool(gap.iloc[0] > FAIL_GAP), measured, fig, f"ResNet + adjoint, {case}", euler_ref),
         C3_SHRINKS.check(scale, bool((gap.diff().dropna() < 0).all()), measured, fig, f"ResNet + adjoint, {case}",
@@ -306,7 +298,7 @@ def tied_claims(tied: pd.DataFrame, imagenet: pd.DataFrame | None, scale: str) -
         rows.append(C6.check(scale, ceiling is not None and bool(error < ceiling), measured, fig, name,
                              (f"{ceiling:g} %" if ceiling else "", source),
                              f"final test error < {ceiling:g} %" if ceiling else None))
-    half = noise(ev, bs, TEST_IMAGES.get(dataset, TEST_IMAGES["digits"]))
+    half = rates_noise(ev, bs, TEST_IMAGES.get(dataset, TEST_IMAGES["digits"]))
     rows.append(P1.check(scale, bool(ev - bs > half), f"eval {ev:.1f} % vs batch statistics {bs:.1f} % (noise "
                          f"{half:.1f} points)", "tied_cifar", dataset, ("63.0 % vs 6.3 %", "resnet_ode §5.2, "
                          "measured on a 2-core CPU (not published)"), f"eval > batch statistics + {half:.1f} points"))
@@ -322,7 +314,7 @@ def finetune_claims(table: pd.DataFrame, ref: pd.DataFrame, scale: str) -> list[
         best = tied.loc[tied.top1.idxmax()]
         after = t[(t.stage == "after") & t.bn_mode.str.startswith("eval")].top1.iloc[0]
         shared = tied[tied.bn_mode == SHARED_STATS].top1.max()
-        half = noise(100 - after, 100 - best.top1, TEST_IMAGES[dataset])
+        half = rates_noise(100 - after, 100 - best.top1, TEST_IMAGES[dataset])
         rows.append(C7.check(
             scale, bool(after > best.top1),
             f"top-1 {best.top1:.1f} % before ({best.model}, {best.bn_mode}) -> {after:.1f} % after (eval mode); "
