@@ -3,16 +3,23 @@
 weights_only loading accepts tensors and plain Python data (dict, list, tuple, str, int, float, bool, None) and
 refuses anything else, so a checkpoint file can never run code when it is read. Writers pass their state through
 :func:`plain` first: NumPy arrays and scalars (NumPy's RNG state holds both) and dataclasses become tensors and
-plain Python. Readers use :func:`load`, whose errors name the file. Every training loop writes its checkpoint with
-:func:`save` (atomic: a kill leaves the old or the new file, never half of one) and resumes through
-:func:`resume_state`, which refuses a checkpoint written by another recipe.
+plain Python. Readers use :func:`load`, whose errors name the file.
+
+What every training loop shares lives here, once:
+- :func:`save` writes atomically: a kill leaves the old or the new file, never half of one;
+- :func:`resume_state` reads a checkpoint back and refuses one written by another recipe;
+- :func:`rng_state` / :func:`set_rng_state` carry every random stream across a resume, so a resumed run draws
+  what an uninterrupted one would;
+- :func:`diverged_row` is the row of an epoch that a diverged run did not train (NaN metrics, ``diverged=True``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import pickle
+import random
 from pathlib import Path
 from typing import Callable
 
@@ -63,19 +70,58 @@ def save(path: str | Path, state) -> None:
 
 
 def recipe_key(recipe, may_change: tuple[str, ...] = ("epochs", "device")) -> dict:
-    """A dataclass recipe as saved with a checkpoint: everything but the fields a resumed run may change."""
-    return {k: v for k, v in dataclasses.asdict(recipe).items() if k not in may_change}
+    """A recipe (a dataclass or a dict) as saved with a checkpoint: everything but the fields a resumed run may
+    change."""
+    fields = recipe if isinstance(recipe, dict) else dataclasses.asdict(recipe)
+    return {k: v for k, v in fields.items() if k not in may_change}
 
 
-def resume_state(checkpoint: str | Path | None, recipe) -> dict | None:
-    """The state saved at `checkpoint` by a run of the same recipe, or None when there is none yet; a checkpoint
-    of another recipe is an error (resuming it would splice two runs into one result)."""
+def resume_state(checkpoint: str | Path | None, recipe, may_change: tuple[str, ...] = ("epochs", "device")
+                 ) -> dict | None:
+    """The state saved at `checkpoint` by a run of the same recipe (see `recipe_key`), or None when there is none
+    yet; a checkpoint of another recipe is an error naming the fields that differ (resuming it would splice two
+    runs into one result)."""
     if checkpoint is None or not Path(checkpoint).exists():
         return None
     state = load(checkpoint, map_location="cpu")
-    if state["recipe"] != recipe_key(recipe):
-        raise ValueError(f"checkpoint {checkpoint} was written with another recipe: {state['recipe']}")
+    saved, now = state["recipe"], recipe_key(recipe, may_change)
+    if saved != now:
+        changed = [k for k in {**saved, **now} if saved.get(k) != now.get(k)]
+        raise ValueError(f"checkpoint {checkpoint} was written with another recipe: "
+                         + ", ".join(f"{k}: {saved.get(k)!r} -> {now.get(k)!r}" for k in changed))
     return state
+
+
+def rng_state(generators: dict | None = None) -> dict:
+    """Every random stream of a run, as plain data: the loop's own generators by name (torch.Generator or
+    np.random.Generator) and the global streams code may draw from unasked (torch's CPU and, once in use, CUDA
+    generators; NumPy's; Python's)."""
+    state = {"generators": {name: g.bit_generator.state if isinstance(g, np.random.Generator) else g.get_state()
+                            for name, g in (generators or {}).items()},
+             "torch": torch.get_rng_state(), "numpy": numpy_rng_state(), "python": random.getstate()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict, generators: dict | None = None) -> None:
+    """Restore what `rng_state` saved, into the same named `generators`."""
+    for name, g in (generators or {}).items():
+        if isinstance(g, np.random.Generator):
+            g.bit_generator.state = state["generators"][name]
+        else:
+            g.set_state(state["generators"][name])
+    torch.set_rng_state(state["torch"])
+    set_numpy_rng_state(state["numpy"])
+    random.setstate(state["python"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def diverged_row(columns, epoch: int, **known) -> dict:
+    """The row of an epoch that a diverged run did not train: every column NaN but `epoch`, ``diverged=True``
+    and the `known` values (the epoch's learning rate, the time spent before the non-finite loss)."""
+    return {**{c: math.nan for c in columns}, "epoch": epoch, "diverged": True, **known}
 
 
 def load(path: str | Path, map_location=None):

@@ -148,10 +148,8 @@ def train_imagenet(model: nn.Module, folder: str | Path, cfg: ImageNetConfig, *,
     loss_fn = nn.CrossEntropyLoss()
     rows, diverged = [], False
     checkpoint = Path(checkpoint) if checkpoint is not None else None
-    if checkpoint is not None and checkpoint.exists():
-        state = checkpoints.load(checkpoint, map_location="cpu")
-        if state["config"] != checkpoints.recipe_key(cfg, RESUMABLE_CHANGES):
-            raise ValueError(f"checkpoint {checkpoint} was written with a different config: {state['config']}")
+    state = checkpoints.resume_state(checkpoint, cfg, RESUMABLE_CHANGES)
+    if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
@@ -161,7 +159,7 @@ def train_imagenet(model: nn.Module, folder: str | Path, cfg: ImageNetConfig, *,
     model.train()
     for epoch in range(len(rows) + 1, cfg.epochs + 1):
         if diverged:
-            rows.append(_nan_row(epoch))
+            rows.append(checkpoints.diverged_row(COLUMNS, epoch))
             continue
         start = time.perf_counter()
         lr = optimizer.param_groups[0]["lr"]
@@ -189,8 +187,7 @@ def train_imagenet(model: nn.Module, folder: str | Path, cfg: ImageNetConfig, *,
             correct += topk_correct(out.detach(), y, ks=(1,))[0]
         counter.close()
         if diverged:
-            row = _nan_row(epoch)
-            row.update(lr=lr, seconds=time.perf_counter() - start)
+            row = checkpoints.diverged_row(COLUMNS, epoch, lr=lr, seconds=time.perf_counter() - start)
         else:
             scheduler.step()
             val_loss, top1, top5 = evaluate(model, val_loader, device)
@@ -199,16 +196,10 @@ def train_imagenet(model: nn.Module, folder: str | Path, cfg: ImageNetConfig, *,
                    "relu_inputs": counter.entries, "diverged": False, "seconds": time.perf_counter() - start}
         rows.append(row)
         if checkpoint is not None:
-            state = {"config": checkpoints.recipe_key(cfg, RESUMABLE_CHANGES),
+            state = {"recipe": checkpoints.recipe_key(cfg, RESUMABLE_CHANGES),
                      "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                      "scheduler": scheduler.state_dict(), "rows": rows, "diverged": diverged}
             checkpoints.save(checkpoint, state)
         if on_epoch is not None:
             on_epoch(row)
     return rows
-
-
-def _nan_row(epoch: int) -> dict:
-    row = {c: math.nan for c in COLUMNS}
-    row.update(epoch=epoch, diverged=True)
-    return row

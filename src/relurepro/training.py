@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import random
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -39,9 +38,6 @@ SCHEDULES = (None, "cosine", "step")
 RELU_TYPES: tuple[type[nn.Module], ...] = (nn.ReLU, ReLUAlpha)
 COLUMNS = ("epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "lr",
            "exact_zeros", "relu_inputs", "diverged", "seconds")
-# Config fields that may change between a checkpoint and its resumption (nothing else may).
-_RESUMABLE_CHANGES = ("epochs", "device")
-
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -120,24 +116,6 @@ def evaluate(model: nn.Module, data: TensorData, batch_size: int, loss_fn) -> tu
     return loss_sum / n, (correct / n if correct is not None else math.nan)
 
 
-def _rng_state(generators: dict[str, torch.Generator], device: torch.device) -> dict:
-    state = {name: g.get_state() for name, g in generators.items()}
-    state.update(torch=torch.get_rng_state(), numpy=checkpoints.numpy_rng_state(), python=random.getstate())
-    if device.type == "cuda":
-        state["cuda"] = torch.cuda.get_rng_state(device)
-    return state
-
-
-def _set_rng_state(state: dict, generators: dict[str, torch.Generator], device: torch.device) -> None:
-    for name, g in generators.items():
-        g.set_state(state[name])
-    torch.set_rng_state(state["torch"])
-    checkpoints.set_numpy_rng_state(state["numpy"])
-    random.setstate(state["python"])
-    if device.type == "cuda" and "cuda" in state:
-        torch.cuda.set_rng_state(state["cuda"], device)
-
-
 def write_metrics_csv(rows: list[dict], path: str | Path) -> None:
     """One row per epoch with COLUMNS (then any extra metrics); NaN is written as `nan`, which pandas reads back
     as NaN."""
@@ -147,12 +125,6 @@ def write_metrics_csv(rows: list[dict], path: str | Path) -> None:
     writer.writeheader()
     writer.writerows(rows)
     checkpoints.atomic_write(path, lambda f: f.write(buf.getvalue().encode()))
-
-
-def _nan_row(epoch: int) -> dict:
-    row = {c: math.nan for c in COLUMNS}
-    row.update(epoch=epoch, diverged=True)
-    return row
 
 
 def train(model: nn.Module, train_data: TensorData, test_data: TensorData | None, cfg: TrainConfig, *,
@@ -187,19 +159,13 @@ def train(model: nn.Module, train_data: TensorData, test_data: TensorData | None
     rows: list[dict] = []
     diverged = False
     checkpoint = Path(checkpoint) if checkpoint is not None else None
-    if checkpoint is not None and checkpoint.exists():
-        state = checkpoints.load(checkpoint, map_location="cpu")
-        # Resuming under another config would silently splice two different runs into one result.
-        saved, now = state["config"], cfg.resolved()
-        changed = [k for k in now if k not in _RESUMABLE_CHANGES and saved.get(k) != now[k]]
-        if changed:
-            raise ValueError(f"checkpoint {checkpoint} was written with a different config: "
-                             + ", ".join(f"{k}: {saved.get(k)!r} -> {now[k]!r}" for k in changed))
+    state = checkpoints.resume_state(checkpoint, cfg.resolved())
+    if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         if scheduler is not None:
             scheduler.load_state_dict(state["scheduler"])
-        _set_rng_state(state["rng"], generators, device)
+        checkpoints.set_rng_state(state["rng"], generators)
         rows, diverged = state["rows"], state["diverged"]
         if len(rows) > cfg.epochs:
             raise ValueError(f"checkpoint {checkpoint} is at epoch {len(rows)}, past the {cfg.epochs} asked for "
@@ -207,15 +173,16 @@ def train(model: nn.Module, train_data: TensorData, test_data: TensorData | None
         # Said in the job's log: a killed or requeued job shows where it picked up.
         tqdm.write(f"{desc}: resumed from {checkpoint} after epoch {len(rows)}", file=sys.stderr)
         if diverged:  # a diverged run asked for more epochs gets only more NaN rows
-            rows.extend(_nan_row(e) for e in range(len(rows) + 1, cfg.epochs + 1))
+            rows.extend(checkpoints.diverged_row(COLUMNS, e) for e in range(len(rows) + 1, cfg.epochs + 1))
 
     def save():
         if checkpoint is None:
             return
-        state = {"config": cfg.resolved(), "rows": rows, "diverged": diverged, "model": model.state_dict(),
+        state = {"recipe": checkpoints.recipe_key(cfg.resolved()), "rows": rows, "diverged": diverged,
+                 "model": model.state_dict(),
                  "optimizer": optimizer.state_dict(),
                  "scheduler": scheduler.state_dict() if scheduler is not None else None,
-                 "rng": _rng_state(generators, device)}
+                 "rng": checkpoints.rng_state(generators)}
         checkpoints.save(checkpoint, state)
 
     nb = n_batches(len(train_data), cfg.batch_size, cfg.drop_last)
@@ -248,10 +215,8 @@ def train(model: nn.Module, train_data: TensorData, test_data: TensorData | None
                 seen += len(y)
                 bar.update()
         if diverged:
-            row = _nan_row(epoch)
-            row.update(lr=lr, seconds=time.perf_counter() - start)
-            rows.append(row)
-            rows.extend(_nan_row(e) for e in range(epoch + 1, cfg.epochs + 1))
+            rows.append(checkpoints.diverged_row(COLUMNS, epoch, lr=lr, seconds=time.perf_counter() - start))
+            rows.extend(checkpoints.diverged_row(COLUMNS, e) for e in range(epoch + 1, cfg.epochs + 1))
             tqdm.write(f"{desc}: non-finite loss in epoch {epoch}; run marked diverged", file=sys.stderr)
         else:
             if scheduler is not None:

@@ -86,3 +86,39 @@ def test_training_checkpoint_loads_with_weights_only(tmp_path):
     train(mlp(64, [16], 10), data, None, cfg, checkpoint=ckpt, progress=False)
     state = torch.load(ckpt, map_location="cpu", weights_only=True)
     assert len(state["rows"]) == 1 and state["rng"]["numpy"][0] == "MT19937"
+
+
+def test_rng_state_round_trip_continues_every_stream(tmp_path):
+    """After save/load, every stream a loop may draw from (named torch and NumPy generators, torch's, NumPy's and
+    Python's global streams) continues exactly where it was saved."""
+    gens = {"shuffle": torch.Generator().manual_seed(1), "corr": np.random.default_rng(2)}
+    torch.manual_seed(3), np.random.seed(4), random.seed(5)
+    for g in gens.values():  # move every stream off its seed
+        torch.rand(2, generator=g) if isinstance(g, torch.Generator) else g.random(2)
+    checkpoints.save(tmp_path / "c.pt", {"rng": checkpoints.rng_state(gens)})
+
+    def draw():
+        return (torch.rand(3, generator=gens["shuffle"]).tolist(), gens["corr"].random(3).tolist(),
+                torch.rand(3).tolist(), np.random.random(3).tolist(), random.random())
+
+    want = draw()
+    checkpoints.set_rng_state(checkpoints.load(tmp_path / "c.pt")["rng"], gens)
+    assert draw() == want
+
+
+def test_resume_state_names_the_changed_fields(tmp_path):
+    path = tmp_path / "c.pt"
+    checkpoints.save(path, {"recipe": checkpoints.recipe_key(Recipe(3, (8, 8))), "rows": [1]})
+    assert checkpoints.resume_state(path, Recipe(3, (8, 8)))["rows"] == [1]
+    assert checkpoints.resume_state(tmp_path / "none.pt", Recipe(3, (8, 8))) is None
+    with pytest.raises(ValueError, match=re.escape("depth: 3 -> 4")):
+        checkpoints.resume_state(path, Recipe(4, (8, 8)))
+    # a dict recipe, with a field a resume may change
+    checkpoints.save(path, {"recipe": checkpoints.recipe_key({"lr": 0.1, "epochs": 5})})
+    assert checkpoints.resume_state(path, {"lr": 0.1, "epochs": 9}) is not None
+
+
+def test_diverged_row():
+    row = checkpoints.diverged_row(("epoch", "loss", "lr", "diverged"), 4, lr=0.5)
+    assert list(row) == ["epoch", "loss", "lr", "diverged"]
+    assert row["epoch"] == 4 and row["diverged"] is True and row["lr"] == 0.5 and np.isnan(row["loss"])

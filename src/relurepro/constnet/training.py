@@ -124,10 +124,7 @@ def train(model: nn.Module, train_data: TensorData, test_data: TensorData, recip
     if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
-        for k, g in gens.items():
-            g.set_state(state["generators"][k])
-        corr_rng.bit_generator.state = state["corr_rng"]
-        torch.set_rng_state(state["torch_rng"])
+        checkpoints.set_rng_state(state["rng"], {**gens, "corr": corr_rng})
         rows, corr = state["rows"], state["corr"]
 
     def record(epoch, train_loss, train_acc, seconds):
@@ -169,9 +166,7 @@ def train(model: nn.Module, train_data: TensorData, test_data: TensorData, recip
         if checkpoint is not None:
             state = {"recipe": checkpoints.recipe_key(recipe),
                      "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                     "generators": {k: g.get_state() for k, g in gens.items()},
-                     "corr_rng": corr_rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
-                     "rows": rows, "corr": corr}
+                     "rng": checkpoints.rng_state({**gens, "corr": corr_rng}), "rows": rows, "corr": corr}
             checkpoints.save(checkpoint, state)
     bar.close()
     return rows, corr

@@ -136,11 +136,6 @@ def test_accuracy(model: nn.Module, data: TensorData, batch: int) -> float:
     return correct / len(data)
 
 
-def _nan_row(epoch: int) -> dict:
-    return {"epoch": epoch, "train_loss_mean": math.nan, "train_loss_var": math.nan, "test_acc": math.nan,
-            "lr": "", "duration": math.nan, "diverged": True}
-
-
 def train(model: nn.Module, train_data: TensorData, test_data: TensorData, recipe: LeafRecipe, *,
           checkpoint: str | Path | None = None, progress: bool = True, desc: str = "leaf") -> list[dict]:
     """Train with the recipe's procedure; one row per epoch (COLUMNS). The caller seeds torch and builds the
@@ -151,6 +146,7 @@ def train(model: nn.Module, train_data: TensorData, test_data: TensorData, recip
     optimizers = make_optimizers(model, recipe)
     augment = torch.Generator(device=device).manual_seed(recipe.seed)
     shuffle = torch.Generator().manual_seed(recipe.seed)
+    generators = {"augment": augment, "shuffle": shuffle}
     rows, diverged = [], False
     checkpoint = Path(checkpoint) if checkpoint is not None else None
     state = checkpoints.resume_state(checkpoint, recipe)
@@ -158,15 +154,13 @@ def train(model: nn.Module, train_data: TensorData, test_data: TensorData, recip
         model.load_state_dict(state["model"])
         for opt, saved in zip(optimizers, state["optimizers"]):
             opt.load_state_dict(saved)
-        augment.set_state(state["augment"])
-        shuffle.set_state(state["shuffle"])
-        torch.set_rng_state(state["torch_rng"])  # dropout masks continue as in an uninterrupted run
+        checkpoints.set_rng_state(state["rng"], generators)  # dropout masks too (torch's global stream)
         rows, diverged = state["rows"], state["diverged"]
     bar = tqdm(total=recipe.epochs, initial=len(rows), desc=desc, file=sys.stderr, disable=not progress)
     model.train()
     for epoch in range(len(rows), recipe.epochs):
         if diverged:
-            rows.append(_nan_row(epoch))
+            rows.append(checkpoints.diverged_row(COLUMNS, epoch, lr=""))
             continue
         start = time.perf_counter()
         losses = []
@@ -179,7 +173,7 @@ def train(model: nn.Module, train_data: TensorData, test_data: TensorData, recip
                 break
         duration = time.perf_counter() - start
         if diverged:
-            rows.append(_nan_row(epoch))
+            rows.append(checkpoints.diverged_row(COLUMNS, epoch, lr=""))
             tqdm.write(f"{desc}: non-finite loss in epoch {epoch}; run marked diverged", file=sys.stderr)
         else:
             t = torch.tensor(losses, dtype=torch.float64)
@@ -194,9 +188,7 @@ def train(model: nn.Module, train_data: TensorData, test_data: TensorData, recip
         if checkpoint is not None:
             state = {"recipe": checkpoints.recipe_key(recipe),
                      "model": model.state_dict(), "optimizers": [o.state_dict() for o in optimizers],
-                     "augment": augment.get_state(), "shuffle": shuffle.get_state(),
-                     "torch_rng": torch.get_rng_state(), "rows": rows,
-                     "diverged": diverged}
+                     "rng": checkpoints.rng_state(generators), "rows": rows, "diverged": diverged}
             checkpoints.save(checkpoint, state)
     bar.close()
     return rows

@@ -90,9 +90,7 @@ def train_trial(target, *, d: int, m: int, width: int, depth: int, seed: int, ex
         net.load_state_dict(saved["net"])
         optimizer.load_state_dict(saved["optimizer"])
         scheduler.load_state_dict(saved["scheduler"])
-        torch.set_rng_state(saved["cpu_rng"])
-        if saved["device_rng"] is not None:
-            test_gen.set_state(saved["device_rng"])
+        checkpoints.set_rng_state(saved["rng"])  # test_gen is torch's global CPU or CUDA stream
         state = saved["state"]
     b = exp.batch_size(m)
     per_epoch = math.ceil(m / b)
@@ -125,9 +123,7 @@ def train_trial(target, *, d: int, m: int, width: int, depth: int, seed: int, ex
             state["plot_values"].append(net(plot_x).cpu())
         checkpoints.save(checkpoint, {
             "net": net.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-            "cpu_rng": torch.get_rng_state(),
-            "device_rng": test_gen.get_state() if test_gen is not torch.default_generator else None,
-            "state": state})
+            "rng": checkpoints.rng_state(), "state": state})
     bar.close()
     checkpoint.unlink(missing_ok=True)
     return state["rows"], torch.stack(state["plot_values"]), x.detach().cpu()

@@ -85,11 +85,13 @@ class TrialState:
         self.shuffle_gen, self.test_gens = shuffle_gen, test_gens
         self.iteration, self.rows, self.plot_values, self.steps, self.epochs = 0, [], [], 0, 0
 
+    def _generators(self) -> dict[str, torch.Generator]:
+        return {"shuffle": self.shuffle_gen, **{f"test_{s}": g for s, g in self.test_gens.items()}}
+
     def save(self, path: Path) -> None:
         checkpoints.save(path, {
             "students": self.students.state_dict(), "optimizer": self.optimizer.state_dict(),
-            "scheduler": self.scheduler.state_dict(), "shuffle_gen": self.shuffle_gen.get_state(),
-            "test_gens": {s: g.get_state() for s, g in self.test_gens.items()},
+            "scheduler": self.scheduler.state_dict(), "rng": checkpoints.rng_state(self._generators()),
             "iteration": self.iteration, "rows": self.rows, "plot_values": self.plot_values,
             "steps": self.steps, "epochs": self.epochs})
 
@@ -98,9 +100,7 @@ class TrialState:
         self.students.load_state_dict(state["students"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
-        self.shuffle_gen.set_state(state["shuffle_gen"])
-        for s, g in self.test_gens.items():
-            g.set_state(state["test_gens"][s])
+        checkpoints.set_rng_state(state["rng"], self._generators())
         self.iteration, self.rows, self.plot_values = state["iteration"], state["rows"], state["plot_values"]
         self.steps, self.epochs = state["steps"], state["epochs"]
 
