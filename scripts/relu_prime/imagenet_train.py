@@ -29,7 +29,7 @@ seed_everything(seed)
 g = p.imagenet
 cfg = ImageNetConfig(epochs=g["epochs"], batch_size=g["batch"], lr=g["lr"], momentum=g["momentum"],
                      weight_decay=g["weight_decay"], lr_step=g["lr_step"], lr_gamma=g["lr_gamma"],
-                     workers=g["workers"], seed=seed, device=mode["device"])
+                     workers=g["workers"], max_batches=g.get("max_batches"), seed=seed, device=mode["device"])
 model = resnet50_imagenet(num_classes=1000, activation=lambda: ReLUAlpha(alpha, mode=p.relu_grad_mode))
 out = Path(snakemake.output[0])
 # The checkpoint is not a declared output, so it survives a failed or killed job and the rerun resumes from it; its

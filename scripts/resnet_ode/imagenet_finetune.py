@@ -25,7 +25,7 @@ tied.load_state_dict(checkpoints.load(snakemake.input.model, map_location="cpu")
 unrolled, untied = unrolled_untied(tied, c["counts"], c["adjoint_above"])
 cfg = ImageNetConfig(epochs=c["epochs"], batch_size=c["batch"], lr=c["lr"], momentum=c["momentum"],
                      weight_decay=c["weight_decay"], lr_step=c["lr_step"], lr_gamma=c["lr_gamma"],
-                     workers=c["workers"], seed=c["seed"], device=mode["device"])
+                     workers=c["workers"], max_batches=c.get("max_batches"), seed=c["seed"], device=mode["device"])
 device = torch.device(mode["device"])
 val_loader = loader(datasets(p.imagenet_dir, cfg)[1], cfg, shuffle=False)
 before = {}

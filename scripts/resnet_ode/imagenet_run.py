@@ -25,7 +25,7 @@ else:
     model = resnet101(1000, run.endswith("adjoint"), c["adjoint_above"], c["bn_recompute"])
 cfg = ImageNetConfig(epochs=c["epochs"], batch_size=c["batch"], lr=c["lr"], momentum=c["momentum"],
                      weight_decay=c["weight_decay"], lr_step=c["lr_step"], lr_gamma=c["lr_gamma"],
-                     workers=c["workers"], seed=c["seed"], device=mode["device"])
+                     workers=c["workers"], max_batches=c.get("max_batches"), seed=c["seed"], device=mode["device"])
 out = Path(snakemake.output.metrics)
 # One checkpoint per run (the original shared one name between runs, B2), kept outside the declared outputs.
 rows = train_imagenet(model, p.imagenet_dir, cfg, checkpoint=jobs.checkpoint_for(snakemake, out.parent),

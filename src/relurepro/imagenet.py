@@ -16,6 +16,7 @@ from a generator seeded with (seed, epoch), so a resumed run sees the same batch
 
 from __future__ import annotations
 
+import itertools
 import math
 import sys
 import time
@@ -57,6 +58,7 @@ class ImageNetConfig:
     workers: int = 8
     seed: int = 0
     device: str = "cpu"
+    max_batches: int | None = None  # the rehearsal scale's cap on batches per pass (train and validation)
 
 
 def require_imagenet(folder: str | Path | None, n_classes: int = 1000) -> dict:
@@ -87,9 +89,23 @@ def datasets(folder: str | Path, cfg: ImageNetConfig):
 
 
 def loader(dataset, cfg: ImageNetConfig, *, shuffle: bool, generator=None):
-    return torch.utils.data.DataLoader(dataset, batch_size=cfg.batch_size, shuffle=shuffle, generator=generator,
-                                       num_workers=cfg.workers, pin_memory=cfg.device != "cpu",
-                                       persistent_workers=False)
+    batches = torch.utils.data.DataLoader(dataset, batch_size=cfg.batch_size, shuffle=shuffle, generator=generator,
+                                          num_workers=cfg.workers, pin_memory=cfg.device != "cpu",
+                                          persistent_workers=False)
+    return batches if cfg.max_batches is None else FirstBatches(batches, cfg.max_batches)
+
+
+class FirstBatches:
+    """The first `n` batches of a loader on every pass (the rehearsal's step count)."""
+
+    def __init__(self, batches, n: int):
+        self.batches, self.n = batches, n
+
+    def __len__(self) -> int:
+        return min(self.n, len(self.batches))
+
+    def __iter__(self):
+        return itertools.islice(self.batches, self.n)
 
 
 def topk_correct(logits: torch.Tensor, y: torch.Tensor, ks=(1, 5)) -> list[int]:

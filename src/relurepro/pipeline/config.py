@@ -13,7 +13,7 @@ def load_scale(path: str | Path) -> dict:
     """The grids of one scale as plain JSON data (mapping keys become strings, e.g. runs["32"])."""
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"scale file {path} does not exist (scale must be smoke, quick or paper)")
+        raise FileNotFoundError(f"scale file {path} does not exist (scale must be smoke, quick, paper or rehearsal)")
     with path.open() as f:
         try:
             data = yaml.safe_load(f)
@@ -22,7 +22,14 @@ def load_scale(path: str | Path) -> dict:
     if not isinstance(data, dict) or not data:
         raise ValueError(f"scale file {path} holds no grids (it is empty or not a mapping of paper: grids)")
     # JSON Schema only knows string keys; YAML reads `32: 1000` as an int key.
-    return json.loads(json.dumps(data))
+    data = json.loads(json.dumps(data))
+    if "derive_from" in data:  # the rehearsal: another scale with only its counts lowered
+        from relurepro.pipeline import rehearsal
+        if set(data) != {"derive_from", "counts"}:
+            raise ValueError(f"scale file {path} derives from another scale: it holds derive_from and counts only")
+        base = load_scale(path.with_name(f"{data['derive_from']}.yaml"))
+        return rehearsal.label(rehearsal.derive(base, data["counts"]))
+    return data
 
 
 def deviations_note(scale: str, deviations: list[str]) -> str:

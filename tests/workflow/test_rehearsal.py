@@ -1,0 +1,131 @@
+"""The rehearsal scale (issue #23): derived from paper.yaml by lowering counts only, labelled on every figure, its
+DAG runs every rule of the paper DAG, and its miniature archives are the bytes its catalog declares."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from relurepro import miniature
+from relurepro.pipeline import rehearsal
+from relurepro.pipeline.config import load_scale
+
+ROOT = Path(__file__).resolve().parents[2]
+SCALES = ROOT / "config" / "scales"
+
+PAPER = {"a": {"runs": {"16": 1000, "32": 10}, "layers": [1, 2, 3, 5], "net": "vgg11", "lr": 0.1, "epochs": 200,
+               "grid": [{"alphas": [0, 0.5, 1], "runs": 10}, {"alphas": [2], "runs": 3}], "samples": None,
+               "deviations": ["one"]}}
+
+
+@pytest.mark.parametrize("counts, allowed", [
+    ({"a": {"runs": {"16": 2}}}, True),
+    ({"a": {"layers": [1, 3]}}, True),
+    ({"a": {"epochs": 1, "samples": 64, "max_batches": 2}}, True),  # max_batches: a count the paper leaves unset
+    ({"a": {"grid": [{"alphas": [0], "runs": 1}]}}, True),  # the first row, cut
+    ({"a": {"runs": {"16": 2000}}}, False),  # above the paper
+    ({"a": {"runs": {"8": 2}}}, False),  # a precision the paper has not
+    ({"a": {"layers": [3, 1]}}, False),  # not in the paper's order
+    ({"a": {"layers": [4]}}, False),  # not a paper value
+    ({"a": {"layers": []}}, False),  # would drop the jobs it feeds
+    ({"a": {"net": "vgg16"}}, False),  # a model
+    ({"a": {"lr": 0.01}}, False),  # a hyperparameter, though a number
+    ({"a": {"width": 2}}, False),  # a new key that is not a count
+    ({"a": {"grid": [{}, {}, {}]}}, False),  # more rows than the paper
+])
+def test_derive_lowers_counts_only(counts, allowed):
+    if allowed:
+        derived = rehearsal.derive(PAPER, counts)
+        assert derived["a"]["net"] == "vgg11" and derived["a"]["lr"] == 0.1
+    else:
+        with pytest.raises(ValueError, match="rehearsal override a"):
+            rehearsal.derive(PAPER, counts)
+
+
+def _differences(paper, derived, path=()):
+    """(path, paper value, rehearsal value) of every leaf that differs; lists compared whole."""
+    if isinstance(paper, dict) and isinstance(derived, dict):
+        out = [(path + (k,), None, derived[k]) for k in derived if k not in paper]
+        for k in paper:
+            assert k in derived, f"the rehearsal dropped {'.'.join(path + (k,))}"
+            out += _differences(paper[k], derived[k], path + (k,))
+        return out
+    if isinstance(paper, list) and isinstance(derived, list) and paper and isinstance(paper[0], dict):
+        assert 0 < len(derived) <= len(paper)
+        return [d for i, (p, r) in enumerate(zip(paper, derived)) for d in _differences(p, r, path + (str(i),))]
+    return [] if paper == derived else [(path, paper, derived)]
+
+
+def test_rehearsal_is_paper_with_counts_lowered():
+    """Walk paper.yaml and the derived rehearsal independently: every leaf that differs is a deviations list that
+    gained the rehearsal label, a number under a count name no larger than the paper's, or a sub-grid."""
+    paper, derived = load_scale(SCALES / "paper.yaml"), load_scale(SCALES / "rehearsal.yaml")
+    changed = _differences(paper, derived)
+    assert len(changed) > 50  # the rehearsal does lower counts everywhere
+    for path, before, after in changed:
+        where = ".".join(path)
+        if path[-1] == "deviations":
+            assert after == [*before, rehearsal.LABEL], where
+        elif isinstance(after, list):
+            assert set(after) <= set(before) or (any(p in rehearsal.COUNT_NAMES for p in path)
+                                                 and max(after) <= max(before)), where
+        else:
+            assert any(p in rehearsal.COUNT_NAMES for p in path), f"{where}: {before!r} -> {after!r} is not a count"
+            assert isinstance(after, int) and (before is None or after <= before), where
+    # the paper's switches survive: a few that the rehearsal exists to exercise
+    assert derived["relu_prime"]["vol_cdf"]["bn_arith"] == "native"
+    assert derived["uniform_accuracy"]["bits"] == 64 and 2048 in derived["uniform_accuracy"]["widths"]
+    assert derived["constnet"]["nondet"] == "gpu"
+    assert derived["relu_prime"]["vol_cdf"]["figures"]["vol_cifar_resnet18_bn"]["width_mult"] == 1
+
+
+def _rules(scale: str) -> dict[str, int]:
+    out = subprocess.run([str(Path(sys.executable).with_name("snakemake")), "-n", "--forceall", "figures/all",
+                          "--quiet", "rules", "--config", f"scale={scale}"],
+                         cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    table = out.split("Job stats:")[1]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M) if m[1] != "total"}
+
+
+def test_rehearsal_runs_every_rule_of_the_paper_dag():
+    paper, rehearsal_jobs = _rules("paper"), _rules("rehearsal")
+    assert set(rehearsal_jobs) == set(paper)
+    assert {"rp_imagenet_train", "ro_imagenet_run", "ro_imagenet_finetune", "ro_cifar_finetune", "cn_run",
+            "download_dataset"} <= set(paper)
+    assert sum(rehearsal_jobs.values()) < sum(paper.values()) / 5
+
+
+def test_every_deviation_list_carries_the_label():
+    derived = load_scale(SCALES / "rehearsal.yaml")
+    lists = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                lists.append(v) if k == "deviations" else walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(derived)
+    assert len(lists) > 10 and all(rehearsal.LABEL in d for d in lists)
+
+
+def test_miniature_archives_are_the_bytes_the_catalog_declares(tmp_path):
+    """tools/rehearsal refuses to run when they differ; this catches a generator change in CI first."""
+    catalog = miniature.write_mirror(tmp_path, miniature.REHEARSAL_SIZES, texture=True)
+    assert catalog == yaml.safe_load((ROOT / "config" / "datasets_rehearsal.yaml").read_text())
+    again = miniature.write_mirror(tmp_path / "again", miniature.REHEARSAL_SIZES, texture=True)
+    assert again == catalog  # nothing depends on the clock
+
+
+def test_imagenet_tree_passes_the_folder_check(tmp_path):
+    from relurepro.archives import check_imagenet
+
+    assert miniature.imagenet_tree(tmp_path, classes=3, per_class=2, size=8) == {"train": 6, "val": 6}
+    assert check_imagenet(tmp_path, n_classes=3) == {"train": 3, "val": 3}
