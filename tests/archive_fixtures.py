@@ -10,7 +10,7 @@ import http.server
 import threading
 from pathlib import Path
 
-from relurepro.miniature import CIFAR_BATCHES, labels, write_mirror  # noqa: F401 (re-used by the tests)
+from relurepro.miniature import write_mirror
 
 N = {"train": 20, "test": 10, "extra": 6}  # images per split (CIFAR-10: train / 5 per batch file)
 

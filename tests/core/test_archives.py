@@ -16,9 +16,10 @@ import pytest
 import torch
 import yaml
 
-from archive_fixtures import CIFAR_BATCHES, N, build_mirror, labels, serve
+from archive_fixtures import N, build_mirror, serve
 from relurepro import archives
 from relurepro.data import load_dataset
+from relurepro.miniature import CIFAR_BATCHES, labels
 
 REPO = Path(__file__).resolve().parents[2]
 
