@@ -49,6 +49,8 @@ rule cn_run:
     """One run: a ConstNet arm or a LeakyNet init string, one seed; every epoch's accuracy, symmetry deviation,
     distinct channels and weight correlations (CSV, and TensorBoard events with the original's tags).
     """
+    input:
+        data=dataset_ready(CN["data"]),
     output:
         metrics=f"{CN_RUN}/metrics.csv",
         correlations=f"{CN_RUN}/correlations.csv",

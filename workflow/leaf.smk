@@ -33,6 +33,8 @@ wildcard_constraints:
 
 rule leaf_train:
     """One leaf run: network x dataset x activation x type x optimizer x procedure x seed, resumable."""
+    input:
+        data=lambda w: dataset_ready(LEAF["datasets"][w.ds]),
     output:
         stat=Run(
             "{net}", "{ds}", "{af}", "{type}", "{opt}", "{dspt}", "{p24sl}", "{seed}"

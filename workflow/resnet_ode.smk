@@ -99,6 +99,8 @@ rule ro_memory:
 
 rule ro_reconstruction:
     """Relative error of the input rebuilt by the reverse pass vs depth (random residual functions)."""
+    input:
+        data=dataset_ready(RO["tiny"]["recipe"]["dataset"]),
     output:
         "results/resnet_ode/reconstruction.csv",
     log:
@@ -147,6 +149,8 @@ rule ro_simple_figure:
 
 rule ro_tiny_train:
     """One tiny ODE-ResNet run (Figure 3c grid): depth x integrator x gradient mode x seed, resumable."""
+    input:
+        data=dataset_ready(RO["tiny"]["recipe"]["dataset"]),
     output:
         metrics=f"{RO_TINY}/metrics.csv",
         model=f"{RO_TINY}/model.pt",
@@ -207,6 +211,7 @@ rule ro_cifar_depth_error:
 rule ro_gradient_errors:
     """Figure 4's per-parameter gradient errors of the adjoint vs backprop, per depth and integrator."""
     input:
+        data=dataset_ready(RO["tiny"]["recipe"]["dataset"]),
         models=RO_GRADIENT_MODELS,
     output:
         "results/resnet_ode/gradient_errors.csv",
@@ -231,6 +236,8 @@ rule ro_gradient_errors:
 
 rule ro_tied:
     """Tied tiny net pretraining (one shared residual function), eval and batch-statistics test accuracy."""
+    input:
+        data=dataset_ready(RO["tiny"]["recipe"]["dataset"]),
     output:
         metrics="results/resnet_ode/tied/metrics.csv",
         model="results/resnet_ode/tied/model.pt",
@@ -254,6 +261,7 @@ rule ro_tied:
 rule ro_finetune:
     """Table 2 on the tiny net: untie the tied model, fine-tune its residual functions with the adjoint."""
     input:
+        data=dataset_ready(RO["tiny"]["recipe"]["dataset"]),
         model="results/resnet_ode/tied/model.pt",
     output:
         table="results/resnet_ode/finetune/digits.csv",
@@ -377,6 +385,8 @@ rule ro_claims:
 
 rule ro_cifar_tied:
     """Figure 3a CIFAR-10 (paper scale): the tied bottleneck ResNet, 200 epochs, cosine schedule (S6)."""
+    input:
+        data=dataset_ready("cifar10"),
     output:
         metrics="results/resnet_ode/cifar_resnet/tied/metrics.csv",
         model="results/resnet_ode/cifar_resnet/tied/model.pt",
@@ -400,6 +410,7 @@ rule ro_cifar_tied:
 rule ro_cifar_finetune:
     """Table 2 CIFAR-10 row (paper scale): unroll at [4, 4, 32, 4], untie, fine-tune layer3 with the adjoint."""
     input:
+        data=dataset_ready("cifar10"),
         model="results/resnet_ode/cifar_resnet/tied/model.pt",
     output:
         table="results/resnet_ode/finetune/cifar10.csv",

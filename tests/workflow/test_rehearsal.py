@@ -129,3 +129,22 @@ def test_imagenet_tree_passes_the_folder_check(tmp_path):
 
     assert miniature.imagenet_tree(tmp_path, classes=3, per_class=2, size=8) == {"train": 6, "val": 6}
     assert check_imagenet(tmp_path, n_classes=3) == {"train": 3, "val": 3}
+
+
+def test_every_job_reading_official_data_waits_for_its_download():
+    """A rule whose script reads data_root must depend on the download of what it reads: at paper scale (official
+    data everywhere) each of its jobs has a download_dataset job among its inputs. The rehearsal found leaf,
+    constnet and resnet_ode rules that read CIFAR-10 or Fashion-MNIST without waiting for it."""
+    from relurepro.cost.dag import load_dag
+
+    readers = set()
+    for smk in (ROOT / "workflow").glob("*.smk"):
+        for rule, body in re.findall(r"^rule (\w+):\n(.*?)(?=^rule |\Z)", smk.read_text(), re.S | re.M):
+            script = re.search(r'"\.\./(scripts/[^"]+\.py)"', body)
+            if script and "data_root" in (ROOT / script[1]).read_text():
+                readers.add(rule)
+    assert {"leaf_train", "cn_run", "ro_tiny_train", "rp_train", "rp_volume_mlp_cell"} <= readers
+    dag = load_dag("paper", "cpu", ["figures/all"], ROOT)
+    waiting = [dag.jobs[j].rule for j in dag.jobs if dag.jobs[j].rule in readers
+               and not any(dag.jobs[d].rule == "download_dataset" for d in dag.deps[j])]
+    assert waiting == []
