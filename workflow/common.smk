@@ -29,9 +29,14 @@ expose_library()
 pin_source_date()
 
 SCALE = config["scale"]
+# GPU rules ask for resources gpu=1 only when training will run on CUDA.
+USE_GPU = config["device"] == "cuda" or (
+    config["device"] == "auto" and shutil.which("nvidia-smi") is not None
+)
+GPU = 1 if USE_GPU else 0
 # The grids of the chosen scale, validated before any job: a wrong key or type stops the run here.
 SCALE_FILE = Path(workflow.basedir) / "config" / "scales" / f"{SCALE}.yaml"
-SC = load_scale(SCALE_FILE)
+SC = load_scale(SCALE_FILE, gpu=USE_GPU)
 # Snakemake's own message says "config file" and names none: the error names the scale file.
 try:
     validate(SC, "../config/scales.schema.yaml")
@@ -39,12 +44,6 @@ except WorkflowError as err:
     raise WorkflowError(
         f"scale file {SCALE_FILE} does not match config/scales.schema.yaml", err
     ) from None
-
-# GPU rules ask for resources gpu=1 only when training will run on CUDA.
-USE_GPU = config["device"] == "cuda" or (
-    config["device"] == "auto" and shutil.which("nvidia-smi") is not None
-)
-GPU = 1 if USE_GPU else 0
 
 
 # Global constraints apply to every rule, but to a rule's benchmark and log paths only when set before the rule is

@@ -38,6 +38,16 @@ LAYOUT = {
 }
 
 
+def split_sizes(sizes: dict[str, int] = REHEARSAL_SIZES, imagenet_per_class: int = 1) -> dict[str, dict[str, int]]:
+    """Images per split of each miniature dataset written with `sizes` (what the cost model needs to price a job
+    that reads them)."""
+    mnist = {"train": sizes["train"], "test": sizes["test"]}
+    per_batch = sizes["train"] // 5
+    return {"mnist": mnist, "fashion_mnist": dict(mnist), "cifar10": {"train": 5 * per_batch, "test": per_batch},
+            "svhn": {s: sizes[s] for s in ("train", "test", "extra")},
+            "imagenet": {"train": 1000 * imagenet_per_class, "val": 1000 * imagenet_per_class}}
+
+
 def labels(n: int, offset: int = 0) -> np.ndarray:
     return (np.arange(n) + offset) % 10
 

@@ -64,7 +64,7 @@ def _differences(paper, derived, path=()):
 def test_rehearsal_is_paper_with_counts_lowered():
     """Walk paper.yaml and the derived rehearsal independently: every leaf that differs is a deviations list that
     gained the rehearsal label, a number under a count name no larger than the paper's, or a sub-grid."""
-    paper, derived = load_scale(SCALES / "paper.yaml"), load_scale(SCALES / "rehearsal.yaml")
+    paper, derived = load_scale(SCALES / "paper.yaml"), load_scale(SCALES / "rehearsal.yaml", gpu=True)
     changed = _differences(paper, derived)
     assert len(changed) > 50  # the rehearsal does lower counts everywhere
     for path, before, after in changed:
@@ -82,6 +82,18 @@ def test_rehearsal_is_paper_with_counts_lowered():
     assert derived["uniform_accuracy"]["bits"] == 64 and 2048 in derived["uniform_accuracy"]["widths"]
     assert derived["constnet"]["nondet"] == "gpu"
     assert derived["relu_prime"]["vol_cdf"]["figures"]["vol_cifar_resnet18_bn"]["width_mult"] == 1
+
+
+def test_cpu_stand_ins_change_only_the_named_switches_and_say_so():
+    """Without a GPU, the rehearsal swaps only the switches that need one (constnet's cuDNN arm), labelled."""
+    on_gpu, on_cpu = (load_scale(SCALES / "rehearsal.yaml", gpu=g) for g in (True, False))
+    changed = {path for path, *_ in _differences(on_gpu, on_cpu) if path[-1] != "deviations"}
+    assert changed == {("constnet", "nondet")}
+    assert (on_gpu["constnet"]["nondet"], on_cpu["constnet"]["nondet"]) == ("gpu", "reorder")
+    assert any("stands in for the paper's gpu" in d for d in on_cpu["constnet"]["deviations"])
+    assert not any("stands in" in d for d in on_cpu["leaf"]["deviations"])
+    with pytest.raises(ValueError, match="no such switch"):
+        rehearsal.stand_in(on_gpu, {"constnet": {"breaker_kind": {"value": "x", "why": "y"}}})
 
 
 def _rules(scale: str) -> dict[str, int]:

@@ -299,3 +299,48 @@ def rule_totals(dag: JobDag, costs: dict[int, JobCost], model: CostModel) -> lis
                     "cpu_to_gpu": sum(c.cpu_seconds for c in cs) / gpu_s if gpu_s else None,
                     "basis": model.basis(rule) + ("; GPU prior" if device == "gpu" else "")})
     return sorted(out, key=lambda r: (-(r["gpu_h"] + r["cpu_h"]), r["rule"]))
+
+
+# A rule whose measured seconds per step are further than this factor from its model's, either way, is flagged.
+STEP_RATIO_LIMIT = 3.0
+
+
+def step_check(model: CostModel, samples: list[tuple[JobInfo, float, str]]) -> list[dict]:
+    """Each compute rule's measured CPU seconds per step against its work model's, from benchmark files of one
+    run (the rehearsal: paper-width models, a few steps each), one row per rule.
+
+    A job's compute seconds are its wall time less the CPU start-up prior. A job shorter than twice the start-up is
+    start-up bound and says nothing about the work model; a rule with only such jobs is reported, not checked.
+    The price is the uncalibrated model, so the check judges the YAML's priors themselves."""
+    startup = float(model.cfg["startup_s"]["cpu"])
+    rules: dict[str, dict] = defaultdict(lambda: {"jobs": 0, "checked": 0, "measured": 0.0, "predicted": 0.0,
+                                                  "steps": 0.0})
+    for job, seconds, _ in samples:
+        work = model.work(job)
+        if work is None:
+            continue
+        r = rules[job.rule]
+        r["jobs"] += 1
+        if seconds < 2 * startup:
+            continue
+        r["checked"] += 1
+        r["measured"] += seconds - startup
+        r["predicted"] += model.compute_seconds(job.rule, "cpu", work, calibrated=False)
+        r["steps"] += work.get("steps", 0.0)
+    rows = []
+    for rule, r in sorted(rules.items()):
+        row = {"rule": rule, "jobs": r["jobs"], "checked": r["checked"], "steps": r["steps"],
+               "measured_s_per_step": None, "model_s_per_step": None, "ratio": None}
+        if not r["checked"]:
+            row["verdict"] = "start-up bound (not checked)"
+        elif r["predicted"] <= 0:
+            row["verdict"] = "flagged: the model prices no CPU work"
+        else:
+            row["ratio"] = r["measured"] / r["predicted"]
+            if r["steps"]:
+                row["measured_s_per_step"] = r["measured"] / r["steps"]
+                row["model_s_per_step"] = r["predicted"] / r["steps"]
+            off = max(row["ratio"], 1 / row["ratio"]) > STEP_RATIO_LIMIT
+            row["verdict"] = f"flagged: {row['ratio']:.3g}x the model" if off else "ok"
+        rows.append(row)
+    return rows

@@ -45,6 +45,26 @@ def run_estimate(scale: str, device: str, papers: list[str] | None, calibrate_fr
     return est
 
 
+def run_step_check(scale: str, repo: str | Path, model_path: str | Path,
+                   datasets: dict[str, dict[str, int]] | None = None) -> list[dict]:
+    """cost.step_check on the benchmark files the `scale` run left under `repo`/benchmarks; `datasets` replaces
+    the model's dataset sizes where the run read other data (the rehearsal's miniatures)."""
+    cfg = cost.load_model(model_path)
+    for name, sizes in (datasets or {}).items():
+        cfg["datasets"][name] = {**cfg["datasets"].get(name, {}), **sizes}
+    dag = load_dag(scale, "cpu", ["figures/all"], repo)
+    return cost.step_check(cost.CostModel(cfg), cost.benchmark_samples(dag, repo))
+
+
+def step_table(rows: list[dict]) -> str:
+    def num(v):
+        return "" if v is None else f"{v:.3g}"
+    return format_table(["rule", "jobs", "checked", "steps", "measured s/step", "model s/step", "ratio", "verdict"],
+                        [[r["rule"], r["jobs"], r["checked"], num(r["steps"]), num(r["measured_s_per_step"]),
+                          num(r["model_s_per_step"]), num(r["ratio"]), r["verdict"]] for r in rows],
+                        right={1, 2, 3, 4, 5, 6})
+
+
 def hours(h: float) -> str:
     return "0" if h == 0 else f"{h:.3f}" if h < 1 else f"{h:.1f}" if h < 100 else f"{h:,.0f}"
 

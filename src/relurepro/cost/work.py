@@ -113,9 +113,15 @@ def zeros_count(job, ctx):
             "steps": passes * len(cells) * math.ceil(samples / int(cfg["batch"]))}
 
 
+def _imagenet_images(ctx, split: str, cfg: dict) -> int:
+    """Images one epoch reads from an ImageNet split: all, or max_batches batches (the rehearsal)."""
+    n = dataset_size(ctx, "imagenet", split)
+    return n if cfg.get("max_batches") is None else min(n, cfg["max_batches"] * cfg["batch"])
+
+
 def imagenet_train(job, ctx):
     cfg = job.params["imagenet"]
-    n_train, n_val = dataset_size(ctx, "imagenet", "train"), dataset_size(ctx, "imagenet", "val")
+    n_train, n_val = _imagenet_images(ctx, "train", cfg), _imagenet_images(ctx, "val", cfg)
     return {"gmac@32": cfg["epochs"] * (TRAIN_FWD * n_train + EVAL_FWD * n_val) * RESNET50_IMAGENET_MACS / 1e9,
             "steps": cfg["epochs"] * math.ceil(n_train / cfg["batch"])}
 
@@ -219,7 +225,8 @@ def _measured_steps(step_s_key):
     def work(job, ctx):
         opts = ctx["options"][job.rule]
         cfg, dataset = _ro_paper_cfg(job)
-        steps = cfg["epochs"] * math.ceil(dataset_size(ctx, dataset, "train") / cfg["batch"])
+        n_train = _imagenet_images(ctx, "train", cfg) if dataset == "imagenet" else dataset_size(ctx, dataset, "train")
+        steps = cfg["epochs"] * math.ceil(n_train / cfg["batch"])
         return {"gpu_ref_s": steps * opts["h100_step_s"][step_s_key(job)]}
     return work
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import yaml
 
 
-def load_scale(path: str | Path) -> dict:
-    """The grids of one scale as plain JSON data (mapping keys become strings, e.g. runs["32"])."""
+def load_scale(path: str | Path, gpu: bool = False) -> dict:
+    """The grids of one scale as plain JSON data (mapping keys become strings, e.g. runs["32"]); `gpu`: whether
+    the run has a GPU (without one, the rehearsal applies its CPU stand-ins)."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"scale file {path} does not exist (scale must be smoke, quick, paper or rehearsal)")
@@ -25,10 +26,12 @@ def load_scale(path: str | Path) -> dict:
     data = json.loads(json.dumps(data))
     if "derive_from" in data:  # the rehearsal: another scale with only its counts lowered
         from relurepro.pipeline import rehearsal
-        if set(data) != {"derive_from", "counts"}:
-            raise ValueError(f"scale file {path} derives from another scale: it holds derive_from and counts only")
-        base = load_scale(path.with_name(f"{data['derive_from']}.yaml"))
-        return rehearsal.label(rehearsal.derive(base, data["counts"]))
+        if not {"derive_from", "counts"} <= set(data) <= {"derive_from", "counts", "cpu_stand_ins"}:
+            raise ValueError(f"scale file {path} derives from another scale: it holds derive_from, counts and "
+                             "cpu_stand_ins only")
+        grids = rehearsal.label(rehearsal.derive(load_scale(path.with_name(f"{data['derive_from']}.yaml")),
+                                                 data["counts"]))
+        return grids if gpu else rehearsal.stand_in(grids, data.get("cpu_stand_ins", {}))
     return data
 
 

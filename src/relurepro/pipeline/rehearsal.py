@@ -15,6 +15,10 @@ rehearsal cannot drift from paper.yaml. What an override may change, checked lea
 
 Anything else (a string, a switch, a width, a learning rate, a new key that is not a count) is an error naming its
 path. Every ``deviations`` list gets :data:`LABEL`, so every figure, manifest and report says what the numbers are.
+
+One exception, only where a switch cannot run on a CPU at all: ``cpu_stand_ins`` names such a switch, the value a
+run without a GPU uses instead, and why (:func:`stand_in`); every deviations list of that paper says so. On a GPU
+the paper's switch runs.
 """
 
 from __future__ import annotations
@@ -83,10 +87,31 @@ def _number(v) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool)
 
 
+def stand_in(grids: dict, stand_ins: dict) -> dict:
+    """`grids` with each CPU stand-in applied: {paper: {key: {value, why}}} (a top-level key of the paper's grids),
+    each labelled in every deviations list of that paper."""
+    out = copy.deepcopy(grids)
+    for paper, switches in stand_ins.items():
+        notes = []
+        for key, spec in switches.items():
+            if key not in out.get(paper, {}):
+                raise ValueError(f"rehearsal cpu_stand_ins {paper}.{key}: the paper scale has no such switch")
+            notes.append(f"CPU rehearsal: {key} {spec['value']} stands in for the paper's {out[paper][key]} "
+                         f"({spec['why']})")
+            out[paper][key] = spec["value"]
+        out[paper] = _append_deviations(out[paper], notes)
+    return out
+
+
+def _append_deviations(grids, notes: list[str]):
+    if isinstance(grids, dict):
+        return {k: ([*v, *notes] if k == "deviations" and isinstance(v, list) else _append_deviations(v, notes))
+                for k, v in grids.items()}
+    if isinstance(grids, list):
+        return [_append_deviations(v, notes) for v in grids]
+    return grids
+
+
 def label(grids):
     """`grids` with :data:`LABEL` added to every ``deviations`` list."""
-    if isinstance(grids, dict):
-        return {k: ([*v, LABEL] if k == "deviations" and isinstance(v, list) else label(v)) for k, v in grids.items()}
-    if isinstance(grids, list):
-        return [label(v) for v in grids]
-    return grids
+    return _append_deviations(grids, [LABEL])
