@@ -15,4 +15,4 @@ def imagenet_run(alpha: float, run: int, diverge: bool = False) -> pd.DataFrame:
         "seconds": 1.0, "alpha": alpha, "run": run, "seed": 1000 * run + int(100 * alpha), "relu_grad_mode": "set",
         "device": "cuda", "cfg_epochs": 2, "cfg_batch_size": 256, "cfg_lr": 0.1, "cfg_momentum": 0.9,
         "cfg_weight_decay": 1e-4, "cfg_lr_step": 30, "cfg_lr_gamma": 0.1, "cfg_crop": 224, "cfg_resize": 256,
-        "cfg_workers": 8})
+        "cfg_workers": 8, "cfg_max_batches": math.nan})

@@ -80,7 +80,7 @@ IMAGENET_COLUMNS = {
 IMAGENET_RUN_COLUMNS = ["epoch", "lr", "train_loss", "train_top1", "val_loss", "val_top1", "val_top5", "exact_zeros",
                         "relu_inputs", "diverged", "seconds", "alpha", "run", "seed", "relu_grad_mode", "device",
                         "cfg_epochs", "cfg_batch_size", "cfg_lr", "cfg_momentum", "cfg_weight_decay", "cfg_lr_step",
-                        "cfg_lr_gamma", "cfg_crop", "cfg_resize", "cfg_workers"]
+                        "cfg_lr_gamma", "cfg_crop", "cfg_resize", "cfg_workers", "cfg_max_batches"]
 # results/relu_prime/imagenet_resnet50/alpha~A/run~R/metrics.csv (workflow/relu_prime_appendix.smk IMAGENET_RUN)
 _IMAGENET_PATH = re.compile(r"alpha~(?P<alpha>-?\d+(\.\d+)?)/run~(?P<run>\d+)/metrics\.csv$")
 
