@@ -10,7 +10,8 @@ from relurepro.resnet_ode.gradient_errors import gradient_errors
 from relurepro.resnet_ode.models import TinyODENet
 from relurepro.resnet_ode.training import TinyRecipe, load, stem_for
 
-jobs.start(snakemake)
+mode = jobs.start(snakemake)
+device = torch.device(mode["device"])  # the rule asks for a GPU where there is one: use it
 torch.set_flush_denormal(True)
 c = snakemake.params.gradient_errors
 recipe = TinyRecipe.from_config(snakemake.params.recipe)
@@ -20,6 +21,7 @@ idx = torch.randperm(len(train_data), generator=generator)[:c["batch"]]  # the f
 x, y = train_data.x[idx], train_data.y[idx]
 if transform is not None:
     x = transform(x, generator)
+x, y = x.to(device), y.to(device)
 rows = []
 for method in snakemake.params.methods:
     torch.manual_seed(c["seed"])
@@ -27,6 +29,7 @@ for method in snakemake.params.methods:
                       channels=recipe.channels)
     if c["base"] == "checkpoint":
         base.load_state_dict(checkpoints.load(snakemake.input.models[snakemake.params.methods.index(method)]))
+    base.to(device)
     for depth in c["depths"]:
         rows += gradient_errors(base, depth, method, x, y, local=recipe.adjoint == "local")
         print(method, depth, pd.DataFrame(rows).query("depth == @depth and method == @method").relative.median(),

@@ -23,7 +23,7 @@ def gradient_errors(base: TinyODENet, depth: int, method: str, x: torch.Tensor, 
     rows, grads = [], {}
     for adjoint in (False, True):
         net = TinyODENet(depth, method, adjoint, stem=base.stem_kind, zero_init=False,
-                         channels=base.conv.out_channels, local=local)
+                         channels=base.conv.out_channels, local=local).to(x.device)  # where the batch is
         piecewise_constant_init(net, base).train()
         grads[adjoint] = parameter_gradients(net, x, y)
     for name, g_bp in grads[False].items():
