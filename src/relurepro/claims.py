@@ -23,7 +23,9 @@ KINDS = {
 }
 STATUSES = ("pass", "fail", "not_checked")
 CONFIDENCE = 0.99  # the level of every interval a claim's threshold comes from
-SCALES = ("smoke", "quick", "paper")
+SCALES = ("smoke", "quick", "paper")  # where a claim may be checked
+# Scales whose numbers mean nothing by design: every claim's row is shown, never checked.
+NEVER_CHECKED = {"rehearsal": "rehearsal: paper code paths with counts cut to a few steps; its numbers mean nothing"}
 COLUMNS = ["id", "case", "figure", "statement", "source", "kind", "measured", "reference", "reference_source",
            "rule", "origin", "status", "reason", "scale"]
 
@@ -61,6 +63,8 @@ class Claim:
               rule: str | None = None) -> dict:
         """A checked row: `pass`/`fail` from `passed`, or `not_checked` where this scale cannot fail the check.
         `reference` is (value, where it comes from), for example a published number and its table."""
+        if scale in NEVER_CHECKED:
+            return self.not_checked(scale, NEVER_CHECKED[scale], measured, figure, case, reference, rule)
         if scale not in SCALES:
             raise ValueError(f"claim {self.id}: unknown scale {scale!r}")
         if scale not in self.scales:

@@ -35,6 +35,16 @@ def test_status_follows_the_check_and_the_scale():
         A.check("quick", 0.5, "0.5", "f")
     with pytest.raises(ValueError, match="needs its reason"):
         A.not_checked("quick", "")
+    with pytest.raises(ValueError, match="unknown scale"):
+        A.check("huge", True, "1", "f")
+
+
+@pytest.mark.parametrize("passed", [True, False])
+def test_the_rehearsal_never_checks_a_claim(passed):
+    """Its numbers mean nothing: a passing and a failing check alike are shown, not_checked, saying why."""
+    for claim in (A, B):
+        row = claim.check("rehearsal", passed, "1", "f")
+        assert row["status"] == "not_checked" and "numbers mean nothing" in row["reason"]
 
 
 def test_the_table_keeps_only_registered_rows_at_the_run_scale(tmp_path):
