@@ -15,10 +15,9 @@ def cfg_columns(pa, seed: bool = False) -> dict:
             "cfg_momentum": pa.Column(float, pa.Check.ge(0), coerce=True),
             "cfg_weight_decay": pa.Column(float, pa.Check.ge(0), coerce=True), "cfg_lr_step": count,
             "cfg_lr_gamma": pa.Column(float, pa.Check.gt(0), coerce=True), "cfg_crop": count, "cfg_resize": count,
-            "cfg_workers": pa.Column(int, pa.Check.ge(0)),
+            "cfg_workers": pa.Column(int, pa.Check.ge(0)), **({"cfg_seed": pa.Column(int)} if seed else {}),
             # the rehearsal's cap on batches per pass; empty (all batches) in a real run
-            "cfg_max_batches": pa.Column(float, pa.Check.ge(1), nullable=True, coerce=True),
-            **({"cfg_seed": pa.Column(int)} if seed else {})}
+            "cfg_max_batches": pa.Column(float, pa.Check.ge(1), nullable=True, coerce=True)}
 
 
 def run_schema(epochs: int | None = None, record: dict | None = None):

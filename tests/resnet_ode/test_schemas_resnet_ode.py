@@ -53,8 +53,10 @@ def imagenet_run() -> pd.DataFrame:
     from imagenet_rows import imagenet_run as relu_prime_run
 
     t = relu_prime_run(0.0, 0, diverge=True)  # scripts/resnet_ode/imagenet_run.py: the epochs, run, device, cfg_*
-    cfg = [c for c in t.columns if c.startswith("cfg_")]
-    return pd.concat([t[list(t.columns[:11])].assign(run="tied", device="cuda"), t[cfg].assign(cfg_seed=0)], axis=1)
+    cfg = [c for c in t.columns if c.startswith("cfg_") and c != "cfg_max_batches"]
+    # ImageNetConfig's field order: ..., workers, seed, (device, left out), max_batches
+    return pd.concat([t[list(t.columns[:11])].assign(run="tied", device="cuda"), t[cfg].assign(cfg_seed=0),
+                      t[["cfg_max_batches"]]], axis=1)
 
 
 def weights(n: int = 3, d: int = 2, steps: int = 2) -> pd.DataFrame:
@@ -91,3 +93,18 @@ def test_tables_are_read_through_their_schema(tmp_path, name):
         assert_rejected(path, bad, read)
     assert_rejected(path, broken.to_csv(index=False), read, message)
     assert_rejected(path, "", read, "empty file")
+
+
+def test_imagenet_cfg_columns_follow_the_config_fields():
+    """scripts/resnet_ode/imagenet_run.py writes cfg_<field> for every ImageNetConfig field but the device, in field
+    order; the declared schema must list the same columns in that order (the rehearsal found a field missing)."""
+    import dataclasses
+
+    import pandera.pandas as pa
+
+    from relurepro.imagenet import ImageNetConfig
+    from relurepro.imagenet_runs import cfg_columns
+
+    fields = [f"cfg_{f.name}" for f in dataclasses.fields(ImageNetConfig) if f.name != "device"]
+    assert list(cfg_columns(pa, seed=True)) == fields
+    assert list(cfg_columns(pa)) == [f for f in fields if f != "cfg_seed"]
