@@ -32,8 +32,8 @@ LABEL = "rehearsal: paper code paths with counts cut to a few steps; numbers mea
 COUNT_NAMES = frozenset({
     "runs", "control_runs", "seeds", "epochs", "samples", "train_samples", "test_samples", "sizes", "max_batches",
     "iterations", "max_iterations", "per_iteration", "points", "plot_points", "n", "teachers", "students_per_job",
-    "m", "batch", "batch_size", "test_batch", "test_batch_size", "max_steps", "workers",
-})
+    "m", "batch", "batch_size", "test_batch", "test_batch_size", "max_steps",
+})  # not data-loader workers: fewer would skip the worker processes the paper's ImageNet jobs run
 
 
 def derive(base: dict, counts: dict, path: str = "") -> dict:
