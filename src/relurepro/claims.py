@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from relurepro.pipeline import rehearsal
+
 # What a claim compares with. `regression` rows hold our own recorded measurement, never a published number.
 KINDS = {
     "published": "a number the paper publishes, compared within a stated tolerance",
@@ -25,7 +27,7 @@ STATUSES = ("pass", "fail", "not_checked")
 CONFIDENCE = 0.99  # the level of every interval a claim's threshold comes from
 SCALES = ("smoke", "quick", "paper")  # where a claim may be checked
 # Scales whose numbers mean nothing by design: every claim's row is shown, never checked.
-NEVER_CHECKED = {"rehearsal": "rehearsal: paper code paths with counts cut to a few steps; its numbers mean nothing"}
+NEVER_CHECKED = {"rehearsal": rehearsal.LABEL}
 COLUMNS = ["id", "case", "figure", "statement", "source", "kind", "measured", "reference", "reference_source",
            "rule", "origin", "status", "reason", "scale"]
 

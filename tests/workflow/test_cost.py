@@ -71,6 +71,25 @@ def test_calibration_is_measured_over_predicted_compute_and_skips_start_up_bound
     assert model.job_seconds(toy(4, gmac=30), "gpu") == pytest.approx(20 + 30 * 0.001)  # GPU stays the prior
 
 
+def test_step_check_flags_a_rule_more_than_3x_off_and_skips_start_up_bound_ones(toy_work, monkeypatch):
+    """Compute = wall - start-up (10 s); per step = compute / the work's steps; flagged beyond 3x either way."""
+    monkeypatch.setitem(cost.WORK, "toy_fast", cost.WORK["toy_train"])
+    monkeypatch.setitem(cost.WORK, "toy_short", cost.WORK["toy_train"])
+    model = cost.CostModel(MODEL)  # CPU: 1 s per gmac, 0.01 s per step
+    samples = [(toy(1, gmac=100, steps=1000), 10 + 110 * 3.5, "a"),             # predicted 110 s, measured 385 s
+               (toy(2, gmac=100, steps=1000, rule="toy_fast"), 10 + 110 / 2, "b"),  # half the model: ok
+               (toy(3, gmac=100, steps=1000, rule="toy_fast"), 12.0, "c"),      # start-up bound: counted, not checked
+               (toy(4, gmac=100, rule="toy_short"), 19.0, "d")]
+    rows = {r["rule"]: r for r in cost.step_check(model, samples)}
+    slow, fast, short = rows["toy_train"], rows["toy_fast"], rows["toy_short"]
+    assert slow["ratio"] == pytest.approx(3.5) and slow["verdict"] == "flagged: 3.5x the model"
+    assert slow["measured_s_per_step"] == pytest.approx(0.385) and slow["model_s_per_step"] == pytest.approx(0.11)
+    assert (fast["jobs"], fast["checked"], fast["verdict"]) == (2, 1, "ok")
+    assert fast["ratio"] == pytest.approx(0.5)
+    assert (short["checked"], short["ratio"], short["verdict"]) == (0, None, "start-up bound (not checked)")
+    assert cost.ratio_verdict(1 / 3.01) == "flagged: 0.332x the model" and cost.ratio_verdict(3.0) == "ok"
+
+
 def hand_made_dag():
     """Two training jobs A (gpu) and B (gpu) -> table T -> figures F1, F2; B alone -> figure F3 of another paper;
     a claims job needs T and feeds no figure; a download D is needed by A."""

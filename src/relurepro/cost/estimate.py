@@ -162,18 +162,24 @@ def benchmark_samples(dag: JobDag, workdir: str | Path = ".", skip: set[str] | N
     return out
 
 
+def _compute_samples(model: CostModel, samples: list[tuple[JobInfo, float, str]]):
+    """(job, work, measured compute seconds = wall - CPU start-up prior, uncalibrated predicted compute seconds)
+    of every sample of a compute rule that is not start-up bound. A job shorter than twice the start-up is left
+    out: its wall time is mostly start-up and waiting for the other core."""
+    startup = float(model.cfg["startup_s"]["cpu"])
+    for job, seconds, _ in samples:
+        if seconds >= 2 * startup:
+            work = model.work(job)
+            yield job, work, seconds - startup, model.compute_seconds(job.rule, "cpu", work, calibrated=False)
+
+
 def calibrate(model: CostModel, samples: list[tuple[JobInfo, float, str]]) -> dict[str, Calibration]:
     """Per rule: sum of measured compute seconds (wall - CPU start-up) over sum of predicted ones, so that the
-    longest jobs, whose wall time is mostly their work, weigh most. Jobs shorter than twice the start-up are
-    skipped: their wall time is mostly start-up and waiting for the other core."""
-    startup = float(model.cfg["startup_s"]["cpu"])
+    longest jobs, whose wall time is mostly their work, weigh most; start-up bound jobs are left out."""
     measured, predicted, count = defaultdict(float), defaultdict(float), defaultdict(int)
-    for job, seconds, _ in samples:
-        if seconds < 2 * startup:
-            continue
-        guess = model.compute_seconds(job.rule, "cpu", model.work(job), calibrated=False)
+    for job, _, seconds, guess in _compute_samples(model, samples):
         if guess > 0:
-            measured[job.rule] += seconds - startup
+            measured[job.rule] += seconds
             predicted[job.rule] += guess
             count[job.rule] += 1
     return {rule: Calibration(measured[rule] / predicted[rule], count[rule]) for rule in count}
@@ -305,27 +311,27 @@ def rule_totals(dag: JobDag, costs: dict[int, JobCost], model: CostModel) -> lis
 STEP_RATIO_LIMIT = 3.0
 
 
+def ratio_verdict(ratio: float, limit: float = STEP_RATIO_LIMIT) -> str:
+    """'ok', or 'flagged: <ratio>x the model' when measured / modelled is more than `limit` off either way."""
+    return f"flagged: {ratio:.3g}x the model" if max(ratio, 1 / ratio) > limit else "ok"
+
+
 def step_check(model: CostModel, samples: list[tuple[JobInfo, float, str]]) -> list[dict]:
     """Each compute rule's measured CPU seconds per step against its work model's, from benchmark files of one
     run (the rehearsal: paper-width models, a few steps each), one row per rule.
 
-    A job's compute seconds are its wall time less the CPU start-up prior. A job shorter than twice the start-up is
-    start-up bound and says nothing about the work model; a rule with only such jobs is reported, not checked.
-    The price is the uncalibrated model, so the check judges the YAML's priors themselves."""
-    startup = float(model.cfg["startup_s"]["cpu"])
+    `samples` are compute rules' (benchmark_samples). A job's compute seconds are its wall time less the CPU
+    start-up prior; a start-up bound job says nothing about the work model, and a rule with only such jobs is
+    reported, not checked. The price is the uncalibrated model, so the check judges the YAML's priors themselves."""
     rules: dict[str, dict] = defaultdict(lambda: {"jobs": 0, "checked": 0, "measured": 0.0, "predicted": 0.0,
                                                   "steps": 0.0})
-    for job, seconds, _ in samples:
-        work = model.work(job)
-        if work is None:
-            continue
+    for job, _, _ in samples:
+        rules[job.rule]["jobs"] += 1
+    for job, work, seconds, guess in _compute_samples(model, samples):
         r = rules[job.rule]
-        r["jobs"] += 1
-        if seconds < 2 * startup:
-            continue
         r["checked"] += 1
-        r["measured"] += seconds - startup
-        r["predicted"] += model.compute_seconds(job.rule, "cpu", work, calibrated=False)
+        r["measured"] += seconds
+        r["predicted"] += guess
         r["steps"] += work.get("steps", 0.0)
     rows = []
     for rule, r in sorted(rules.items()):
@@ -340,7 +346,6 @@ def step_check(model: CostModel, samples: list[tuple[JobInfo, float, str]]) -> l
             if r["steps"]:
                 row["measured_s_per_step"] = r["measured"] / r["steps"]
                 row["model_s_per_step"] = r["predicted"] / r["steps"]
-            off = max(row["ratio"], 1 / row["ratio"]) > STEP_RATIO_LIMIT
-            row["verdict"] = f"flagged: {row['ratio']:.3g}x the model" if off else "ok"
+            row["verdict"] = ratio_verdict(row["ratio"])
         rows.append(row)
     return rows

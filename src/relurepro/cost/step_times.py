@@ -18,7 +18,7 @@ from pathlib import Path
 
 from relurepro.cost import work as cost_work
 from relurepro.cost.dag import JobDag, JobInfo, load_dag
-from relurepro.cost.estimate import STEP_RATIO_LIMIT, CostModel, load_model
+from relurepro.cost.estimate import STEP_RATIO_LIMIT, CostModel, load_model, ratio_verdict
 from relurepro.cost.report import format_table
 
 COLUMNS = ("rule", "device", "device_name", "seconds_per_step", "model", "batch", "paper_size", "job")
@@ -166,9 +166,7 @@ def check(row: StepTime, dag: JobDag, model: CostModel, limit: float = STEP_RATI
         return StepCheck(row, None, "not compared: the model prices this rule per job, not per step")
     if price <= 0:
         return StepCheck(row, price, "flagged: the model prices no work on this device")
-    ratio = row.seconds_per_step / price
-    off = max(ratio, 1 / ratio) > limit
-    return StepCheck(row, price, f"flagged: {ratio:.3g}x the model" if off else "ok")
+    return StepCheck(row, price, ratio_verdict(row.seconds_per_step / price, limit))
 
 
 def compare(rows: list[StepTime], dag: JobDag, model: CostModel, limit: float = STEP_RATIO_LIMIT) -> list[StepCheck]:
