@@ -29,6 +29,17 @@ class JobInfo:
     gpu: bool = False
     threads: int = 1
     local: bool = False  # `localrule: True`: a light step on the submit host, priced as a light job
+    runner: str = "python"  # what the job starts: python | R | notebook | shell (runner_of)
+    log: str | None = None  # the job's log file
+
+
+def runner_of(rule) -> str:
+    """What a Snakemake rule's job starts: an R or Python script, a papermill notebook, or a shell command."""
+    if rule.notebook or "papermill" in str(rule.shellcmd or ""):
+        return "notebook"
+    if rule.script:
+        return "R" if str(rule.script).endswith(".R") else "python"
+    return "shell"
 
 
 @dataclass
@@ -116,7 +127,8 @@ def load_dag(scale: str, device: str, targets: list[str], workdir: str | Path = 
                 params={k: _plain(v) for k, v in job.params.items()},
                 outputs=tuple(str(f) for f in job.output),
                 benchmark=str(job.benchmark) if job.benchmark else None,
-                gpu=bool(job.resources.get("gpu", 0)), threads=int(job.threads), local=job.rule.name in local)
+                gpu=bool(job.resources.get("gpu", 0)), threads=int(job.threads), local=job.rule.name in local,
+                runner=runner_of(job.rule), log=str(job.log[0]) if job.log else None)
             deps[job.jobid] = {dep.jobid for dep in dag.dependencies[job]}
         patterns = {rule.name: rule.benchmark.regex().pattern for rule in workflow.rules if rule.benchmark}
     return JobDag(jobs, deps, patterns)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.util
 import logging
 import os
 import sys
 
-from relurepro import numerics
 from relurepro.pipeline import gpu_lease
 
 
@@ -14,7 +15,9 @@ def start(snakemake, *, strict: bool = True) -> dict:
     """Send stdout/stderr (tqdm progress included) to the rule's log, record the SLURM job, lease a GPU for a job
     that asked for one (resources gpu), set numerics, pick the device.
 
-    Returns the settings, for the job to record beside its results.
+    Numerics are torch's: a job that has not imported torch when it starts (a figure or table drawn from CSVs)
+    does not pay its import (seconds per job); should it import torch later, they are set the moment it does.
+    Returns the settings, for the job to record beside its results (`{}` until torch is imported).
     """
     if snakemake.log:
         log = open(snakemake.log[0], "w", buffering=1)
@@ -28,11 +31,47 @@ def start(snakemake, *, strict: bool = True) -> dict:
         lease = gpu_lease.lease_for_job()
         if lease is not None:
             logging.info("GPU %s leased (CUDA_VISIBLE_DEVICES=%s, lock %s)", lease.device, lease.device, lease.path)
-    mode = numerics.setup(strict=strict, deterministic=config.get("deterministic", True),
-                          threads=snakemake.threads)
-    mode["device"] = str(numerics.resolve_device(config.get("device", "auto")))
-    logging.info("rule %s wildcards %s numerics %s", snakemake.rule, dict(snakemake.wildcards), mode)
+    logging.info("rule %s wildcards %s", snakemake.rule, dict(snakemake.wildcards))
+    mode = {}
+
+    def set_numerics():
+        from relurepro import numerics
+
+        mode.update(numerics.setup(strict=strict, deterministic=config.get("deterministic", True),
+                                   threads=snakemake.threads))
+        mode["device"] = str(numerics.resolve_device(config.get("device", "auto")))
+        logging.info("numerics %s", mode)
+
+    if "torch" in sys.modules:
+        set_numerics()
+    else:
+        sys.meta_path.insert(0, _AfterImport("torch", set_numerics))
     return mode
+
+
+class _AfterImport(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Runs `then()` right after module `name` is first imported (its own loader does the import)."""
+
+    def __init__(self, name: str, then):
+        self.name, self.then, self.loader = name, then, None
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != self.name:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(fullname)
+        if spec is None or spec.loader is None:
+            return spec
+        self.loader, spec.loader = spec.loader, self
+        return spec
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):
+        module.__loader__ = module.__spec__.loader = self.loader  # the module keeps its own loader
+        self.loader.exec_module(module)
+        self.then()
 
 
 def checkpoint_for(snakemake, directory):
