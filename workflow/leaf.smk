@@ -1,9 +1,14 @@
 """leaf: Bodyanskiy, Kostiuk, "Learnable Extended Activation Function for Deep Neural Networks" (2023)."""
 
-from relurepro.leaf.grid import CURVES, Run, runs as leaf_runs
+from relurepro.leaf.grid import CURVES, Run, packs as leaf_packs, runs as leaf_runs
 
 LEAF = SC["leaf"]
 LEAF_RUNS = leaf_runs(LEAF)
+LEAF_PACKS = leaf_packs(LEAF_RUNS, LEAF["runs_per_job"])
+# One run's paths as wildcard patterns (rule leaf_train, one run per job).
+LEAF_RUN = Run(
+    "{net}", "{ds}", "{af}", "{type}", "{opt}", "{dspt}", "{p24sl}", "{seed}"
+)
 LEAF_PAIRS = [
     (net, ds) for net in LEAF["nets"] for ds in LEAF["datasets"] if LEAF["datasets"][ds]
 ]
@@ -36,35 +41,65 @@ wildcard_constraints:
     curve="|".join(CURVES),
 
 
-rule leaf_train:
-    """One leaf run: network x dataset x activation x type x optimizer x procedure x seed, resumable."""
-    input:
-        data=lambda w: LEAF_DATA_READY[w.ds],
-    output:
-        stat=Run(
-            "{net}", "{ds}", "{af}", "{type}", "{opt}", "{dspt}", "{p24sl}", "{seed}"
-        ).path(),
-        params=Run(
-            "{net}", "{ds}", "{af}", "{type}", "{opt}", "{dspt}", "{p24sl}", "{seed}"
-        ).path("params.csv"),
-        shapes=Run(
-            "{net}", "{ds}", "{af}", "{type}", "{opt}", "{dspt}", "{p24sl}", "{seed}"
-        ).path("shapes.csv"),
-    log:
-        "logs/leaf/train/{net}_{ds}_{af}_{type}_{opt}_dspt{dspt}_p24sl{p24sl}_seed{seed}.log",
-    benchmark:
-        "benchmarks/leaf/train/{net}_{ds}_{af}_{type}_{opt}_dspt{dspt}_p24sl{p24sl}_seed{seed}.tsv"
-    conda:
-        "../envs/torch.yaml"
-    threads: 1
-    resources:
-        mem_mb=3000,
-        runtime=240,
-        gpu=GPU,
-    params:
-        leaf=LEAF,
-    script:
-        "../scripts/leaf/train.py"
+if not LEAF_PACKS:
+
+    rule leaf_train:
+        """One leaf run: network x dataset x activation x type x optimizer x procedure x seed, resumable."""
+        input:
+            data=lambda w: LEAF_DATA_READY[w.ds],
+        output:
+            stat=LEAF_RUN.path(),
+            params=LEAF_RUN.path("params.csv"),
+            shapes=LEAF_RUN.path("shapes.csv"),
+        log:
+            "logs/leaf/train/{net}_{ds}_{af}_{type}_{opt}_dspt{dspt}_p24sl{p24sl}_seed{seed}.log",
+        benchmark:
+            "benchmarks/leaf/train/{net}_{ds}_{af}_{type}_{opt}_dspt{dspt}_p24sl{p24sl}_seed{seed}.tsv"
+        conda:
+            "../envs/torch.yaml"
+        threads: 1
+        resources:
+            mem_mb=3000,
+            runtime=240,
+            gpu=GPU,
+        params:
+            leaf=LEAF,
+        script:
+            "../scripts/leaf/train.py"
+
+
+# runs_per_job > 1: a rule per pack of runs (relurepro.leaf.grid.packs), each run's outputs at its usual path.
+# Snakemake's outputs are fixed patterns of a rule's wildcards, and the leaf grid is not a product (stability and
+# extra-seed runs exist for some networks and datasets only), so packs are rules of their own, leaf_train__<pack>;
+# relurepro.pipeline.rules.base_rule counts them as leaf_train.
+for _pack in LEAF_PACKS:
+
+    rule:
+        """A pack of leaf runs, one after another in one job (leaf.runs_per_job), resumable run by run."""
+        name:
+            f"leaf_train__{_pack.name}"
+        input:
+            data=LEAF_DATA_READY[_pack.runs[0].ds],
+        output:
+            stat=[r.path() for r in _pack.runs],
+            params=[r.path("params.csv") for r in _pack.runs],
+            shapes=[r.path("shapes.csv") for r in _pack.runs],
+        log:
+            f"logs/leaf/train/pack_{_pack.name}.log",
+        benchmark:
+            f"benchmarks/leaf/train/pack_{_pack.name}.tsv"
+        conda:
+            "../envs/torch.yaml"
+        threads: 1
+        resources:
+            mem_mb=3000,
+            runtime=240 * len(_pack.runs),
+            gpu=GPU,
+        params:
+            leaf=LEAF,
+            runs=[vars(r) for r in _pack.runs],
+        script:
+            "../scripts/leaf/train.py"
 
 
 rule leaf_collect:

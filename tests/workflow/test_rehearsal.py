@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ import yaml
 from relurepro import miniature
 from relurepro.pipeline import rehearsal
 from relurepro.pipeline.config import load_scale
+from relurepro.pipeline.rules import base_rule
 
 ROOT = Path(__file__).resolve().parents[2]
 SCALES = ROOT / "config" / "scales"
@@ -71,6 +73,8 @@ def test_rehearsal_is_paper_with_counts_lowered():
         where = ".".join(path)
         if path[-1] == "deviations":
             assert after == [*before, rehearsal.LABEL], where
+        elif path[-1] in rehearsal.LAYOUT_NAMES:  # how many runs share a job: tests/leaf/test_job.py
+            assert isinstance(after, int) and after >= 1, where
         elif isinstance(after, list):
             assert set(after) <= set(before) or (any(p in rehearsal.COUNT_NAMES for p in path)
                                                  and max(after) <= max(before)), where
@@ -101,12 +105,18 @@ def _rules(scale: str) -> dict[str, int]:
                           "--quiet", "rules", "--config", f"scale={scale}"],
                          cwd=ROOT, capture_output=True, text=True, check=True).stdout
     table = out.split("Job stats:")[1]
-    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M) if m[1] != "total"}
+    jobs = defaultdict(int)  # by the rule a job runs: a pack rule leaf_train__<pack> counts as leaf_train
+    for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M):
+        if m[1] != "total":
+            jobs[base_rule(m[1])] += int(m[2])
+    return dict(jobs)
 
 
 def test_rehearsal_runs_every_rule_of_the_paper_dag():
+    """The same rules, each at least once; leaf's runs packed into a few jobs (the paper: a job per run)."""
     paper, rehearsal_jobs = _rules("paper"), _rules("rehearsal")
     assert set(rehearsal_jobs) == set(paper)
+    assert paper["leaf_train"] == 184 and 1 < rehearsal_jobs["leaf_train"] <= 10
     assert {"rp_imagenet_train", "ro_imagenet_run", "ro_imagenet_finetune", "ro_cifar_finetune", "cn_run",
             "download_dataset"} <= set(paper)
     assert sum(rehearsal_jobs.values()) < sum(paper.values()) / 5
@@ -151,7 +161,7 @@ def test_every_job_reading_official_data_waits_for_its_download():
 
     readers = set()
     for smk in (ROOT / "workflow").glob("*.smk"):
-        for rule, body in re.findall(r"^rule (\w+):\n(.*?)(?=^rule |\Z)", smk.read_text(), re.S | re.M):
+        for rule, body in re.findall(r"^\s*rule (\w+):\n(.*?)(?=^\s*rule |\Z)", smk.read_text(), re.S | re.M):
             script = re.search(r'"\.\./(scripts/[^"]+\.py)"', body)
             if script and "data_root" in (ROOT / script[1]).read_text():
                 readers.add(rule)

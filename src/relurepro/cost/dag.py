@@ -15,6 +15,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from relurepro.pipeline.rules import base_rule
+
 
 @dataclass(frozen=True)
 class JobInfo:
@@ -109,7 +111,8 @@ def load_rules(scale: str, workdir: str | Path = ".", device: str = "cpu") -> tu
 
 
 def load_dag(scale: str, device: str, targets: list[str], workdir: str | Path = ".") -> JobDag:
-    """Every job needed to build `targets` from scratch (forceall: existing outputs do not prune the DAG)."""
+    """Every job needed to build `targets` from scratch (forceall: existing outputs do not prune the DAG). A pack
+    rule's jobs carry the rule they run (relurepro.pipeline.rules.base_rule)."""
     from snakemake.settings.types import DAGSettings
 
     with _parsed(scale, device, Path(workdir).resolve()) as workflow_api:
@@ -122,7 +125,7 @@ def load_dag(scale: str, device: str, targets: list[str], workdir: str | Path = 
         jobs, deps = {}, {}
         for job in dag.jobs:
             jobs[job.jobid] = JobInfo(
-                jobid=job.jobid, rule=job.rule.name,
+                jobid=job.jobid, rule=base_rule(job.rule.name),
                 wildcards={k: str(v) for k, v in job.wildcards.items()},
                 params={k: _plain(v) for k, v in job.params.items()},
                 outputs=tuple(str(f) for f in job.output),

@@ -251,14 +251,19 @@ def ro_depth_sum(key):
 # ------------------------------------------------------------------------------------------- leaf, constnet
 
 def leaf_train(job, ctx):
-    w, cfg = job.wildcards, job.params["leaf"]
-    dataset = cfg["datasets"][w["ds"]]
-    n_train = cfg.get("train_samples") or dataset_size(ctx, dataset, "train")
-    n_test = cfg.get("test_samples") or dataset_size(ctx, dataset, "test")
-    dspt = 2 if w["dspt"] == "1" else 1  # DSPT: two passes per minibatch (leaf §3.0)
-    steps = cfg["epochs"] * (dspt * math.ceil(n_train / cfg["batch"]) + math.ceil(n_test / cfg["batch"]) / 3)
-    relative = ctx["options"][job.rule]["cpu_step_relative"][f"{w['net']}/{w['ds']}"][w["type"]]
-    return {"steps": steps, "cpu_steps": steps * relative}
+    """One run (its wildcards), or a pack of runs (params `runs`): the sum of their steps."""
+    cfg = job.params["leaf"]
+    total = {"steps": 0.0, "cpu_steps": 0.0}
+    for w in job.params.get("runs") or [job.wildcards]:
+        dataset = cfg["datasets"][w["ds"]]
+        n_train = cfg.get("train_samples") or dataset_size(ctx, dataset, "train")
+        n_test = cfg.get("test_samples") or dataset_size(ctx, dataset, "test")
+        dspt = 2 if str(w["dspt"]) == "1" else 1  # DSPT: two passes per minibatch (leaf §3.0)
+        steps = cfg["epochs"] * (dspt * math.ceil(n_train / cfg["batch"]) + math.ceil(n_test / cfg["batch"]) / 3)
+        relative = ctx["options"][job.rule]["cpu_step_relative"][f"{w['net']}/{w['ds']}"][w["type"]]
+        total["steps"] += steps
+        total["cpu_steps"] += steps * relative
+    return total
 
 
 def cn_run(job, ctx):

@@ -13,6 +13,10 @@ rehearsal cannot drift from paper.yaml. What an override may change, checked lea
   numbers, e.g. sample-size steps);
 - a list of rows (a training grid): the first rows, each overridden as above.
 
+- a job layout (:data:`LAYOUT_NAMES`: how many runs share one job), any positive integer: it changes which runs
+  share a process, never a number (tests/leaf/test_job.py), and lets the rehearsal pack runs whose work is a
+  fraction of a second.
+
 Anything else (a string, a switch, a width, a learning rate, a new key that is not a count) is an error naming its
 path. Every ``deviations`` list gets :data:`LABEL`, so every figure, manifest and report says what the numbers are.
 
@@ -34,6 +38,7 @@ COUNT_NAMES = frozenset({
     "iterations", "max_iterations", "per_iteration", "points", "plot_points", "n", "teachers", "students_per_job",
     "m", "batch", "batch_size", "test_batch", "test_batch_size", "max_steps",
 })  # not data-loader workers: fewer would skip the worker processes the paper's ImageNet jobs run
+LAYOUT_NAMES = frozenset({"runs_per_job"})
 
 
 def derive(base: dict, counts: dict, path: str = "") -> dict:
@@ -45,6 +50,11 @@ def derive(base: dict, counts: dict, path: str = "") -> dict:
             if key not in COUNT_NAMES or not isinstance(value, int | float):
                 raise ValueError(f"rehearsal override {where}: the paper scale has no {key!r}, and only a count "
                                  f"({', '.join(sorted(COUNT_NAMES))}) may be added")
+            out[key] = value
+            continue
+        if key in LAYOUT_NAMES:
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"rehearsal override {where}: a job layout is a positive integer, not {value!r}")
             out[key] = value
             continue
         out[key] = _override(base[key], value, where, key in COUNT_NAMES)

@@ -96,3 +96,10 @@ def papermill_shell(parameters: str) -> str:
         " && python -m relurepro.strip_notebook {output.notebook:q}"
         " && jupyter nbconvert --to html {output.notebook:q}) > {log} 2>&1"
     )
+
+
+def base_rule(name: str) -> str:
+    """The rule a job runs: a pack rule `<rule>__<pack>` (several runs of `<rule>` one after another in one job,
+    e.g. leaf_train__lenet5_fmnist_1of8) counts as `<rule>`."""
+    return name.split("__", 1)[0]
+
