@@ -72,6 +72,14 @@ def test_busy_profile(run):
     assert profile.busy_profile(profile.job_times(dag, workdir), cores=1) == {0: 15.0, 1: 30.0}
 
 
+def test_busy_profile_counts_a_job_recorded_with_no_duration():
+    """Snakemake records some local jobs with equal start and end; one that starts as another ends is still
+    running 0 s, never -1 jobs (the rehearsal's profile crashed on this)."""
+    times = {1: profile.JobTime(0.0, "metadata", 5.0, 5.0), 2: profile.JobTime(5.0, "metadata", 0.0, 5.0),
+             3: profile.JobTime(3.0, "metadata", 5.0, 8.0)}
+    assert profile.busy_profile(times, cores=2) == {0: 0.0, 1: 8.0, 2: 0.0}
+
+
 def test_rule_rows_and_startup_share(run):
     workdir, dag = run
     rows = {r["rule"]: r for r in profile.rule_rows(dag, profile.job_times(dag, workdir), {"python": 2.0, "R": 5.0})}

@@ -175,7 +175,9 @@ def wall_seconds(times: dict[int, JobTime]) -> float | None:
 def busy_profile(times: dict[int, JobTime], cores: int) -> dict[int, float]:
     """Seconds of the run's wall time with k jobs running, k = 0..cores (more than `cores` counts as `cores`), from
     the recorded starts and ends: time with fewer than `cores` jobs is a core left idle (a tail, or waiting)."""
-    events = sorted(e for t in times.values() if t.start is not None for e in ((t.start, 1), (t.end, -1)))
+    # A start sorts before an end at the same instant, so a job recorded with no duration never counts below 0.
+    events = sorted((e for t in times.values() if t.start is not None for e in ((t.start, 1), (t.end, -1))),
+                    key=lambda e: (e[0], -e[1]))
     out = {k: 0.0 for k in range(cores + 1)}
     running, last = 0, None
     for when, step in events:
