@@ -68,10 +68,8 @@ if not LEAF_PACKS:
             "../scripts/leaf/train.py"
 
 
-# runs_per_job > 1: a rule per pack of runs (relurepro.leaf.grid.packs), each run's outputs at its usual path.
-# Snakemake's outputs are fixed patterns of a rule's wildcards, and the leaf grid is not a product (stability and
-# extra-seed runs exist for some networks and datasets only), so packs are rules of their own, leaf_train__<pack>;
-# relurepro.pipeline.rules.base_rule counts them as leaf_train.
+# runs_per_job > 1: a rule per pack of runs of one network and dataset (relurepro.leaf.grid.packs), each run's
+# outputs at its usual path; relurepro.pipeline.packs says why packs are rules of their own.
 for _pack in LEAF_PACKS:
 
     rule:

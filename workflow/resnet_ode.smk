@@ -7,6 +7,7 @@ from relurepro.resnet_ode import grid as ro_grid
 RO = SC["resnet_ode"]
 RO_TINY = ro_grid.TINY
 RO_TINY_RUNS = ro_grid.tiny_runs(RO)
+RO_TINY_PACKS = ro_grid.tiny_packs(RO)
 RO_PAPER = ro_grid.is_paper(RO)
 RO_FAILURE_RUNS = ro_grid.failure_runs(RO)
 RO_TIED_CIFAR = ro_grid.tied_cifar(RO)
@@ -147,28 +148,61 @@ rule ro_simple_figure:
         "../scripts/resnet_ode/simple_figure.py"
 
 
-rule ro_tiny_train:
-    """One tiny ODE-ResNet run (Figure 3c grid): depth x integrator x gradient mode x seed, resumable."""
-    input:
-        data=dataset_ready(RO["tiny"]["recipe"]["dataset"]),
-    output:
-        metrics=f"{RO_TINY}/metrics.csv",
-        model=f"{RO_TINY}/model.pt",
-    log:
-        RO_TINY.replace("results/", "logs/") + ".log",
-    benchmark:
-        RO_TINY.replace("results/", "benchmarks/") + ".tsv"
-    conda:
-        "../envs/torch.yaml"
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=240,
-        gpu=GPU,
-    params:
-        recipe=RO["tiny"]["recipe"],
-    script:
-        "../scripts/resnet_ode/tiny_train.py"
+if not RO_TINY_PACKS:
+
+    rule ro_tiny_train:
+        """One tiny ODE-ResNet run (Figure 3c grid): depth x integrator x gradient mode x seed, resumable."""
+        input:
+            data=dataset_ready(RO["tiny"]["recipe"]["dataset"]),
+        output:
+            metrics=f"{RO_TINY}/metrics.csv",
+            model=f"{RO_TINY}/model.pt",
+        log:
+            RO_TINY.replace("results/", "logs/") + ".log",
+        benchmark:
+            RO_TINY.replace("results/", "benchmarks/") + ".tsv"
+        conda:
+            "../envs/torch.yaml"
+        threads: 1
+        resources:
+            mem_mb=2000,
+            runtime=240,
+            gpu=GPU,
+        params:
+            recipe=RO["tiny"]["recipe"],
+        script:
+            "../scripts/resnet_ode/tiny_train.py"
+
+
+# tiny.runs_per_job > 1: a rule per pack of runs of one depth (relurepro.resnet_ode.grid.tiny_packs), each run's
+# outputs at its usual path; relurepro.pipeline.packs says why packs are rules of their own.
+for _pack in RO_TINY_PACKS:
+
+    rule:
+        """A pack of tiny runs, one after another in one job (tiny.runs_per_job), resumable run by run."""
+        name:
+            f"ro_tiny_train__{_pack.name}"
+        input:
+            data=dataset_ready(RO["tiny"]["recipe"]["dataset"]),
+        output:
+            metrics=[r.path() for r in _pack.runs],
+            model=[r.path("model.pt") for r in _pack.runs],
+        log:
+            f"logs/resnet_ode/tiny/pack_{_pack.name}.log",
+        benchmark:
+            f"benchmarks/resnet_ode/tiny/pack_{_pack.name}.tsv"
+        conda:
+            "../envs/torch.yaml"
+        threads: 1
+        resources:
+            mem_mb=2000,
+            runtime=240 * len(_pack.runs),
+            gpu=GPU,
+        params:
+            recipe=RO["tiny"]["recipe"],
+            runs=[vars(r) for r in _pack.runs],
+        script:
+            "../scripts/resnet_ode/tiny_train.py"
 
 
 rule ro_tiny_collect:

@@ -1,30 +1,32 @@
-"""One tiny ODE-ResNet training run: depth x integrator x gradient mode x seed (rule ro_tiny_train)."""
+"""Rule ro_tiny_train: one tiny ODE-ResNet run (depth x integrator x gradient mode x seed), or a pack of runs one
+after another (resnet_ode tiny.runs_per_job > 1: rules ro_tiny_train__<pack>); per run metrics.csv per epoch and
+the trained model.pt (relurepro.resnet_ode.job)."""
 
 from pathlib import Path
 
-import pandas as pd
-import torch
-
 from relurepro.pipeline import jobs
-from relurepro.resnet_ode.training import TinyRecipe, build, load, split_grad, train_run
+from relurepro.resnet_ode.grid import TinyRun
+from relurepro.resnet_ode.job import train_tiny_run
+from relurepro.resnet_ode.training import TinyRecipe, load
 
 mode = jobs.start(snakemake)
-torch.set_flush_denormal(True)  # diverging adjoint runs hit denormals (pitfall P10)
-w = snakemake.wildcards
 recipe = TinyRecipe.from_config(snakemake.params.recipe)
-depth, seed = int(w.depth), int(w.seed)
-grad, bn_recompute = split_grad(w.grad)
-net = build(recipe, depth, w.method, grad, seed, bn_recompute=bn_recompute)
+out = snakemake.output
+if "runs" in snakemake.params.keys():  # a pack: its runs in order, one output of each kind per run
+    runs = [TinyRun(**r) for r in snakemake.params.runs]
+    metrics, models = list(out.metrics), list(out.model)
+else:
+    w = snakemake.wildcards
+    runs = [TinyRun(int(w.depth), w.method, w.grad, int(w.seed))]
+    metrics, models = [out.metrics], [out.model]
 data = load(recipe.dataset, snakemake.config["data_root"])
-out = Path(snakemake.output.metrics)
-# The checkpoint is not a declared output: it survives a killed job, and the rerun resumes from it.
-rows = train_run(net, recipe.train_config(seed, mode["device"]), data,
-                 checkpoint=jobs.checkpoint_for(snakemake, out.parent),
-                 desc=f"depth {depth} {w.method} {w.grad} seed {seed}")
-table = pd.DataFrame(rows).assign(depth=depth, method=w.method, grad=grad, bn_recompute=bn_recompute, seed=seed,
-                                  dataset=recipe.dataset, init=recipe.init, zero_init=recipe.zero_init,
-                                  adjoint_variant=recipe.adjoint if grad == "adjoint" else "none",
-                                  channels=recipe.channels, device=mode["device"])
-table.to_csv(out, index=False)
-torch.save(net.state_dict(), snakemake.output.model)
-jobs.finish(out.parent)  # outputs written: a rerun starts from scratch
+for i, (run, csv) in enumerate(zip(runs, metrics)):
+    assert csv == run.path(), (csv, run.path())  # the output list follows the run list
+    print(f"run {i + 1} of {len(runs)}", flush=True)
+    # The checkpoint is not a declared output: it survives a killed job, and the rerun resumes from it.
+    train_tiny_run(run, recipe, data, mode["device"], csv, models[i],
+                   checkpoint=jobs.checkpoint_for(snakemake, Path(csv).parent))
+# Outputs written: a rerun starts from scratch. In a pack only now, so that a pack stopped half-way resumes its
+# finished runs from their last checkpoints instead of training them again.
+for csv in metrics:
+    jobs.finish(Path(csv).parent)

@@ -73,6 +73,6 @@ def test_packs_cover_the_grid_once_within_a_network_and_dataset(scale):
 
 
 def test_runs_per_job_must_be_positive():
-    with pytest.raises(ValueError, match="at least 1"):
+    with pytest.raises(ValueError, match="leaf runs_per_job must be an integer of at least 1"):
         packs([FIRST], 0)
     assert packs([FIRST, SECOND], 2) == [Pack("lenet5_fmnist_1of1", (FIRST, SECOND))]

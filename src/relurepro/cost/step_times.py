@@ -120,14 +120,16 @@ def steps_of(job: JobInfo, work: dict, ctx: dict) -> float | None:
     if "gpu_ref_s" not in work:
         return None
     # The same configs and dataset sizes as resnet_ode's work functions read (work.py's helpers for them).
+    runs = 1
     if job.rule == "ro_tiny_train":
         cfg = job.params["recipe"]
         n_train = cost_work.dataset_size(ctx, cfg["dataset"], "train")
+        runs = len(job.params.get("runs") or [None])  # a pack: its runs' steps
     else:
         cfg, dataset = cost_work._ro_paper_cfg(job)
         n_train = (cost_work._imagenet_images(ctx, "train", cfg) if dataset == "imagenet"
                    else cost_work.dataset_size(ctx, dataset, "train"))
-    return cfg["epochs"] * math.ceil(n_train / cfg["batch"])
+    return runs * cfg["epochs"] * math.ceil(n_train / cfg["batch"])
 
 
 def step_price(model: CostModel, job: JobInfo, device: str) -> float | None:

@@ -196,20 +196,24 @@ def _interp_ms(table: dict, depth: int) -> float:
 
 
 def ro_tiny_train(job, ctx):
-    """GPU: resnet_ode §3.5's H100 step times (batch 256, CIFAR), by depth; CPU: blocks x pixels x images."""
-    w, recipe = job.wildcards, job.params["recipe"]
-    depth, heun, adjoint = int(w["depth"]), w["method"] == "heun", w["grad"] != "backprop"
+    """GPU: resnet_ode §3.5's H100 step times (batch 256, CIFAR), by depth; CPU: blocks x pixels x images. One
+    run (its wildcards), or a pack of runs (params `runs`): the sum over its runs."""
+    recipe = job.params["recipe"]
     n_train = dataset_size(ctx, recipe["dataset"], "train")
     n_test = dataset_size(ctx, recipe["dataset"], "test")
     pixels = ctx["datasets"][recipe["dataset"]]["pixels"]
     opts = ctx["options"][job.rule]
-    key = f"{'heun' if heun else 'euler'}_{'adjoint' if adjoint else 'backprop'}"
     steps = recipe["epochs"] * math.ceil(n_train / recipe["batch"])
-    step_s = _interp_ms(opts["h100_step_ms_batch256"][key], depth) / 1000 * recipe["batch"] / 256
     evals = 1 + n_test / (TRAIN_FWD * n_train)  # per-epoch test pass, in training-image equivalents
-    blocks = depth * (2 if heun else 1) * (opts["cpu_adjoint_factor"] if adjoint else 1)
-    return {"gpu_ref_s": steps * step_s * evals,
-            "cpu_mblock_pixels": recipe["epochs"] * (TRAIN_FWD * n_train + n_test) * pixels * blocks / 1e6}
+    total = {"gpu_ref_s": 0.0, "cpu_mblock_pixels": 0.0}
+    for w in job.params.get("runs") or [job.wildcards]:
+        depth, heun, adjoint = int(w["depth"]), w["method"] == "heun", w["grad"] != "backprop"
+        key = f"{'heun' if heun else 'euler'}_{'adjoint' if adjoint else 'backprop'}"
+        step_s = _interp_ms(opts["h100_step_ms_batch256"][key], depth) / 1000 * recipe["batch"] / 256
+        blocks = depth * (2 if heun else 1) * (opts["cpu_adjoint_factor"] if adjoint else 1)
+        total["gpu_ref_s"] += steps * step_s * evals
+        total["cpu_mblock_pixels"] += recipe["epochs"] * (TRAIN_FWD * n_train + n_test) * pixels * blocks / 1e6
+    return total
 
 
 def ro_gradient_errors(job, ctx):

@@ -3,8 +3,9 @@ scale trains, addressed by self-describing paths with the seed in them (the orig
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+
+from relurepro.pipeline.packs import Pack, packs as cut_packs
 
 LINEAR_UNITS = ("ReLU", "SiLU")
 BOUNDED = ("Tanh", "Sigmoid")
@@ -92,28 +93,8 @@ def runs(c: dict) -> list[Run]:
     return sorted(out)
 
 
-@dataclass(frozen=True)
-class Pack:
-    """Runs of one network and dataset trained one after another in one job (`runs_per_job` > 1): where a run is
-    mostly process start-up, fewer, fuller jobs. Each run keeps its own folder and outputs."""
-
-    name: str  # identifier-safe: the pack rule is named leaf_train__<name>
-    runs: tuple[Run, ...]
-
-
 def packs(runs: list[Run], per_job: int) -> list[Pack]:
-    """`runs` cut into packs of at most `per_job` runs of one (network, dataset), as even as can be; none when
-    `per_job` is 1 (one run per job, the paper's layout: a cluster trains them side by side)."""
-    if per_job < 1:
-        raise ValueError(f"leaf runs_per_job must be at least 1, got {per_job}")
-    if per_job == 1:
-        return []
-    out = []
-    for net, ds in sorted({(r.net, r.ds) for r in runs}):
-        group = sorted(r for r in runs if (r.net, r.ds) == (net, ds))
-        count = math.ceil(len(group) / per_job)
-        bounds = [round(i * len(group) / count) for i in range(count + 1)]
-        for i in range(count):
-            name = f"{net}_{ds.replace('-', '')}_{i + 1}of{count}"
-            out.append(Pack(name, tuple(group[bounds[i]:bounds[i + 1]])))
-    return out
+    """`runs` cut into packs of at most `per_job` runs of one (network, dataset), as even as can be
+    (relurepro.pipeline.packs); none when `per_job` is 1."""
+    return cut_packs(runs, per_job, group=lambda r: (r.net, r.ds),
+                     label=lambda key: f"{key[0]}_{key[1].replace('-', '')}", what="leaf runs_per_job")

@@ -14,8 +14,8 @@ rehearsal cannot drift from paper.yaml. What an override may change, checked lea
 - a list of rows (a training grid): the first rows, each overridden as above.
 
 - a job layout (:data:`LAYOUT_NAMES`: how many runs share one job), any positive integer: it changes which runs
-  share a process, never a number (tests/leaf/test_job.py), and lets the rehearsal pack runs whose work is a
-  fraction of a second.
+  share a process, never a number (tests/leaf/test_job.py, tests/resnet_ode/test_resnet_ode_job.py), and lets the rehearsal
+  pack runs whose work is a fraction of a second.
 
 Anything else (a string, a switch, a width, a learning rate, a new key that is not a count) is an error naming its
 path. Every ``deviations`` list gets :data:`LABEL`, so every figure, manifest and report says what the numbers are.

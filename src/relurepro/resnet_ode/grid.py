@@ -6,6 +6,9 @@ the gradient-error experiment starts from. Below paper scale Figures 3a-3b use t
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
+
+from relurepro.pipeline.packs import Pack, packs  # noqa: F401 (Pack: what tiny_packs returns)
 
 TINY = "results/resnet_ode/tiny/depth~{depth}/method~{method}/grad~{grad}/seed~{seed}"
 
@@ -33,6 +36,27 @@ def grads(cfg: dict) -> list[str]:
 def tiny_runs(cfg: dict) -> list[str]:
     t = cfg["tiny"]
     return tiny("metrics.csv", t["depths"], t["methods"], grads(cfg), t["seeds"])
+
+
+@dataclass(frozen=True, order=True)
+class TinyRun:
+    """One tiny run of Figure 3c's grid (a rule ro_tiny_train job, or one run of a pack)."""
+    depth: int
+    method: str
+    grad: str  # backprop or adjoint_<batch-norm recompute mode>
+    seed: int
+
+    def path(self, name: str = "metrics.csv") -> str:
+        return f"{TINY}/{name}".format(**vars(self))
+
+
+def tiny_packs(cfg: dict) -> list[Pack]:
+    """The tiny runs in packs of at most tiny.runs_per_job runs of one depth (runs of similar length); none when
+    runs_per_job is 1 (a job per run, the paper's layout)."""
+    t = cfg["tiny"]
+    runs = [TinyRun(*combo) for combo in itertools.product(t["depths"], t["methods"], grads(cfg), t["seeds"])]
+    return packs(runs, t["runs_per_job"], group=lambda r: r.depth, label=lambda depth: f"depth{depth}",
+                 what="resnet_ode tiny.runs_per_job")
 
 
 def failure_runs(cfg: dict) -> list[str]:
