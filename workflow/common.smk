@@ -9,11 +9,15 @@ import shutil
 from functools import partial
 from pathlib import Path
 
-import yaml
 from snakemake.exceptions import WorkflowError
 
 from relurepro import archives
-from relurepro.pipeline.config import deviations_note, expose_library, load_scale
+from relurepro.pipeline.config import (
+    deviations_note,
+    expose_library,
+    load_scale,
+    read_yaml,
+)
 from relurepro.pipeline.rules import (
     PAPERS,
     FigureRegistry,
@@ -68,7 +72,7 @@ dataset_ready = partial(archives.dataset_ready, data_root=config["data_root"])
 # Every figure of the scale, registered by its paper's rule file: register_figure(paper, figure id, deviations).
 # What each figure shows, for its report caption; a figure without one stops the run (FIGURES.freeze, Snakefile).
 with open(Path(workflow.basedir) / "workflow" / "report" / "captions.yaml") as f:
-    FIGURES = FigureRegistry(yaml.safe_load(f), PAPERS)
+    FIGURES = FigureRegistry(read_yaml(f), PAPERS)
 register_figure = FIGURES.register
 
 # '<paper>/<figure id>' -> why this scale does not compute it: rule not_computed draws that figure's page.

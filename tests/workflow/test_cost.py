@@ -2,7 +2,6 @@
 rules, and the paper-scale estimate of relu_prime end to end."""
 
 import math
-import time
 
 import pytest
 import torch
@@ -212,9 +211,7 @@ def test_paper_estimate_of_relu_prime_has_a_row_per_figure_and_gpu_hours(workdir
     bench = workdir / "benchmarks/relu_prime/intro/mnist5k-all-5000/bits~32/iterations~469/trace.tsv"
     bench.parent.mkdir(parents=True)
     bench.write_text("s\th:m:s\n108.0\t0:01:48\n")
-    start = time.perf_counter()
     est = run_estimate("paper", "cuda", ["relu_prime"], ["quick"], workdir / "config" / "cost_model.yaml", workdir)
-    seconds = time.perf_counter() - start
     manifest = next(j for j in est.dag.jobs.values() if j.rule == "paper_manifest")
     figures = {r.figure: r for r in est.rows if r.paper == "relu_prime"}
     assert set(figures) - {cost.OTHER} == set(manifest.params["figures"])
@@ -228,4 +225,3 @@ def test_paper_estimate_of_relu_prime_has_a_row_per_figure_and_gpu_hours(workdir
     assert math.isclose(totals["relu_prime"]["gpu_h"], sum(r.gpu_h for r in est.rows), rel_tol=1e-9)
     text = render(est)
     assert "COST ESTIMATE (not a measurement)" in text and "cifar_resnet18_sgd_test" in text and "Per paper" in text
-    assert seconds < 60, f"the estimate took {seconds:.1f} s"

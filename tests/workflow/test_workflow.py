@@ -3,7 +3,6 @@ and a single-figure rebuild."""
 
 import re
 import sys
-import time
 
 import json
 
@@ -113,13 +112,10 @@ def test_include_order_does_not_matter(workdir, tmp_path_factory):
 
 @pytest.mark.parametrize("scale", ["smoke", "quick", "paper"])
 def test_dry_run_every_scale(workdir, scale):
-    start = time.perf_counter()
+    # How long planning takes is measured by bench/bench_workflow.py (a benchmark, not a timed test).
     proc = snakemake(workdir, "-n", "figures/all", "--config", f"scale={scale}")
-    seconds = time.perf_counter() - start
     counts = job_counts(proc.stdout)
     assert counts["manifest"] == 1 and counts["rp_volume_mnist_figure"] == 1 and counts["rp_volume_mlp_cell"] > 0
-    # A regression guard with generous bounds (issue 8): planning the paper scale's thousands of jobs stays fast.
-    assert seconds < 15, f"dry-run took {seconds:.1f} s"
     # A cluster job gets its wildcards on a command line (--target-jobs rule:key=value,...): no value may hold the
     # separators "," and "=".
     wildcards = re.findall(r"^\s*wildcards: (.*)$", proc.stdout, re.M)
@@ -315,13 +311,11 @@ def test_smoke_run_builds_every_figure_and_manifest(smoke_run):
     assert (notebooks / "intro_weight_diff.ipynb").exists() and (notebooks / "intro_weight_diff.html").exists()
 
 
-def test_no_op_rebuild_after_a_smoke_run_is_fast(smoke_run):
-    # Before the single-figure rebuild below, which leaves the manifests older than a figure.
-    start = time.perf_counter()
+def test_a_rebuild_after_a_smoke_run_does_nothing(smoke_run):
+    # Before the single-figure rebuild below, which leaves the manifests older than a figure. How long a no-op
+    # rebuild takes is measured by bench/bench_workflow.py (a benchmark, not a timed test).
     proc = snakemake(smoke_run, "--cores", "1", "figures/all", "--config", "scale=smoke")
-    seconds = time.perf_counter() - start
     assert "Nothing to be done" in proc.stdout + proc.stderr
-    assert seconds < 5, f"the no-op rebuild took {seconds:.1f} s"
 
 
 def test_rebuilding_one_figure_reruns_only_that_figure(smoke_run):

@@ -22,10 +22,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from relurepro.cost.dag import JobDag, JobInfo, read_benchmark_seconds
 from relurepro.cost.work import WORK
+from relurepro.pipeline.config import read_yaml
 
 PAPERS = ("relu_prime", "uniform_accuracy", "resnet_ode", "leaf", "constnet")
 FIGURE = re.compile(r"^figures/([^/]+)/([^/]+)\.pdf$")
@@ -36,7 +35,7 @@ ALL_PAPERS = "(all papers)"
 
 def load_model(path: str | Path) -> dict:
     with Path(path).open() as f:
-        return yaml.safe_load(f)
+        return read_yaml(f)
 
 
 @dataclass(frozen=True)

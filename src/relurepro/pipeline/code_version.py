@@ -25,7 +25,8 @@ def _module_file(name: str, root: Path) -> Path | None:
     return None
 
 
-def _imported_modules(path: Path, root: Path) -> set[str]:
+@functools.cache  # one parse per file while planning: ~70 script rules share most modules
+def _imported_modules(path: Path, root: Path) -> frozenset[str]:
     """Dotted names of the package's modules that `path` imports anywhere in its body (also inside functions)."""
     here = ".".join((PACKAGE, *path.relative_to(root).with_suffix("").parts)) if path.is_relative_to(root) else ""
     package = here if path.name == "__init__.py" else here.rpartition(".")[0]
@@ -40,7 +41,7 @@ def _imported_modules(path: Path, root: Path) -> set[str]:
                 base = ".".join([*anchor, base] if base else anchor)
             names.add(base)
             names.update(f"{base}.{alias.name}" for alias in node.names)  # `from pkg import module`
-    return {n for n in names if n.split(".")[0] == PACKAGE}
+    return frozenset(n for n in names if n.split(".")[0] == PACKAGE)
 
 
 @functools.cache

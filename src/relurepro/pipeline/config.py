@@ -8,6 +8,15 @@ from pathlib import Path
 
 import yaml
 
+# libyaml's safe loader where PyYAML has it (the same documents, several times faster: planning reads a few YAML
+# files on every Snakemake call), else PyYAML's own.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def read_yaml(source):
+    """A YAML document (a string or an open file) as plain data, with the safe loader."""
+    return yaml.load(source, Loader=SAFE_LOADER)
+
 
 def load_scale(path: str | Path, gpu: bool = False) -> dict:
     """The grids of one scale as plain JSON data (mapping keys become strings, e.g. runs["32"]); `gpu`: whether
@@ -17,7 +26,7 @@ def load_scale(path: str | Path, gpu: bool = False) -> dict:
         raise FileNotFoundError(f"scale file {path} does not exist (scale must be smoke, quick, paper or rehearsal)")
     with path.open() as f:
         try:
-            data = yaml.safe_load(f)
+            data = read_yaml(f)
         except yaml.YAMLError as err:
             raise ValueError(f"scale file {path} is not valid YAML: {err}") from err
     if not isinstance(data, dict) or not data:
