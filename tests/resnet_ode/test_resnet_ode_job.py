@@ -3,14 +3,13 @@ ro_tiny_train with tiny.runs_per_job > 1): each run sets everything it depends o
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import torch
 
+from fresh_process import run_fresh
 from relurepro.pipeline.config import load_scale
 from relurepro.resnet_ode import grid
 
@@ -38,9 +37,7 @@ for i, fields in enumerate({runs!r}):
 
 def _train(runs_in_order: list[grid.TinyRun], out: Path) -> None:
     code = TRAIN.format(runs=[tuple(vars(r).values()) for r in runs_in_order], recipe=RECIPE)
-    out.mkdir()
-    subprocess.run([sys.executable, "-c", code, str(out)], check=True, capture_output=True,
-                   env={"PYTHONPATH": str(REPO / "src"), "PATH": "/usr/bin:/bin"})
+    run_fresh(code, out)
 
 
 def test_a_run_after_another_in_one_process_gives_the_same_bytes(tmp_path):
