@@ -21,6 +21,7 @@ from relurepro.pipeline.config import (
 from relurepro.pipeline.rules import (
     PAPERS,
     FigureRegistry,
+    loader_threads,
     not_computed,
     papermill_shell,
 )
@@ -68,6 +69,8 @@ wildcard_constraints:
 # dataset_ready(name): what a rule reading dataset `name` needs first (nothing for embedded sets, the verified.json
 # stamp of workflow/data.smk's download else). A partial, not a def: the lint wants functions out of rule files.
 dataset_ready = partial(archives.dataset_ready, data_root=config["data_root"])
+# job_threads(workers): the cores a job with data-loader workers reserves (relurepro.pipeline.rules.loader_threads).
+job_threads = partial(loader_threads, scale=SCALE)
 
 # Every figure of the scale, registered by its paper's rule file: register_figure(paper, figure id, deviations).
 # What each figure shows, for its report caption; a figure without one stops the run (FIGURES.freeze, Snakefile).

@@ -134,7 +134,7 @@ rule rp_imagenet_train:
         run=r"\d+",
     conda:
         "../envs/torch.yaml"
-    threads: max(1, IMAGENET["workers"])
+    threads: job_threads(max(1, IMAGENET["workers"]))
     resources:
         mem_mb=64000,
         runtime=4320,

@@ -430,7 +430,7 @@ rule ro_cifar_tied:
         "benchmarks/resnet_ode/cifar_resnet/tied.tsv"
     conda:
         "../envs/torch.yaml"
-    threads: 4
+    threads: job_threads(4)
     resources:
         mem_mb=16000,
         runtime=240,
@@ -455,7 +455,7 @@ rule ro_cifar_finetune:
         "benchmarks/resnet_ode/finetune_cifar10.tsv"
     conda:
         "../envs/torch.yaml"
-    threads: 4
+    threads: job_threads(4)
     resources:
         mem_mb=16000,
         runtime=120,
@@ -478,7 +478,7 @@ rule ro_imagenet_run:
         "benchmarks/resnet_ode/imagenet/{ro_run}.tsv"
     conda:
         "../envs/torch.yaml"
-    threads: 10
+    threads: job_threads(10)
     resources:
         mem_mb=64000,
         runtime=4320,
@@ -504,7 +504,7 @@ rule ro_imagenet_finetune:
         "benchmarks/resnet_ode/finetune_imagenet.tsv"
     conda:
         "../envs/torch.yaml"
-    threads: 10
+    threads: job_threads(10)
     resources:
         mem_mb=64000,
         runtime=4320,

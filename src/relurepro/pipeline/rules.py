@@ -103,3 +103,9 @@ def base_rule(name: str) -> str:
     e.g. leaf_train__lenet5_fmnist_1of8) counts as `<rule>`."""
     return name.split("__", 1)[0]
 
+
+def loader_threads(workers: int, scale: str) -> int:
+    """The cores a job with `workers` data-loader workers reserves: its worker count, except at the rehearsal,
+    where one batch of miniature data keeps such a job on about one core (benchmark cpu_time / wall 0.6-1.2 for
+    the ImageNet and CIFAR-ResNet jobs), so reserving more left a core idle beside it. The workers still run."""
+    return 1 if scale == "rehearsal" else workers
