@@ -122,6 +122,32 @@ def test_rehearsal_runs_every_rule_of_the_paper_dag():
     assert sum(rehearsal_jobs.values()) < sum(paper.values()) / 5
 
 
+LOADER_RULES = ("ro_imagenet_run", "ro_cifar_tied", "rp_imagenet_train")
+
+
+def _threads(scale: str) -> dict[str, set[int]]:
+    """The threads each job of LOADER_RULES reserves in a dry-run of `scale` on 64 cores (no scaling down)."""
+    out = subprocess.run([str(Path(sys.executable).with_name("snakemake")), "-n", "--forceall", "figures/all",
+                          "--cores", "64", "--config", f"scale={scale}", "--until", *LOADER_RULES],
+                         cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    threads = defaultdict(set)
+    for block in out.split("\n\n"):
+        rule = re.search(r"^(?:local)?rule (\w+):", block, re.M)
+        if rule and rule[1] in LOADER_RULES:
+            found = re.search(r"^\s+threads: (\d+)$", block, re.M)
+            threads[rule[1]].add(int(found[1]) if found else 1)
+    return dict(threads)
+
+
+def test_loader_jobs_reserve_their_workers_except_at_the_rehearsal():
+    """The paper scale reserves a job's data-loader workers; the rehearsal, whose one miniature batch keeps such a
+    job on one core, reserves 1, so two of them share 2 cores instead of queueing."""
+    paper, rehearsal_threads = _threads("paper"), _threads("rehearsal")
+    assert set(paper) == set(rehearsal_threads) == set(LOADER_RULES)
+    assert paper["ro_imagenet_run"] == {10} and paper["ro_cifar_tied"] == {4} and min(paper["rp_imagenet_train"]) > 1
+    assert all(t == {1} for t in rehearsal_threads.values()), rehearsal_threads
+
+
 def test_every_deviation_list_carries_the_label():
     derived = load_scale(SCALES / "rehearsal.yaml")
     lists = []
