@@ -1,14 +1,16 @@
 """LeakyNet (§2.7) and the weight-correlation / symmetry diagnostics (§2.9, §2.11)."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
 import torch
 
-from relurepro.constnet.correlations import (diversity, distinct_channels, neg_log_abs, symmetry_deviation,
-                                             weight_correlations)
+from relurepro.constnet.correlations import (diversity, distinct_channels, mean_correlation, neg_log_abs,
+                                             symmetry_deviation, weight_correlations)
 from relurepro.constnet.leakynet import LeakyBlock, LeakyNet, init_conv, parse_init
+from relurepro.constnet.models import ConstNet
 
 ALPHA = 0.01
 
@@ -117,6 +119,59 @@ def test_correlations_nan_rows_count_as_one():
     r = np.corrcoef(a, b)[0, 1]
     assert weight_correlations(w)["forward"] == pytest.approx((r + 1 + 1) / 3)
     assert weight_correlations(torch.zeros(5, 3, 3, 3)) == {"correlations": 1.0, "forward": 1.0, "backward": 1.0}
+
+
+def corrcoef_mean(rows: np.ndarray) -> float:
+    """The definition, as the matrix: the mean of the strictly-lower triangle of np.corrcoef, NaN counted as 1."""
+    if len(rows) < 2:
+        return 1.0
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # 1-value rows: zero degrees of freedom, NaN by design
+        c = np.nan_to_num(np.corrcoef(rows.astype(np.float64)), nan=1.0)
+    return float(c[np.tril_indices(len(rows), -1)].mean())
+
+
+def layer_rows():
+    """Rows where the sum form could part from the matrix: tiny and large k, 1-value and 2-value rows, identical,
+    opposite, constant (0.1 has no exact mean of 9 copies), all-zero, float32 weights of real nets at
+    initialisation (ConstNet's constant init: identical rows) and trained a little (a perturbed copy)."""
+    g = torch.Generator().manual_seed(3)
+    yield "two opposite", np.array([[1.0, 2.0, 3.0], [3.0, 2.0, 1.0]])
+    yield "two values", np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 5.0]])
+    yield "one value", torch.randn(7, 1, generator=g).numpy()
+    yield "identical", np.tile(np.arange(9.0), (50, 1))
+    yield "constant 0.1", np.vstack([np.full((20, 9), 0.1), torch.randn(30, 9, generator=g).numpy()])
+    yield "all zero", np.zeros((5, 9))
+    yield "large random", torch.randn(5000, 9, generator=g).numpy()
+    yield "large wide", torch.randn(640, 5760, generator=g).numpy()
+    torch.manual_seed(0)
+    nets = {"constnet": ConstNet(10, 2, 1, init="const", pool="global"),
+            "leakynet": LeakyNet(depth=10, widen=2, init="1_ii_1i_ii", in_channels=1)}
+    for name, net in nets.items():
+        for noise in (0.0, 1e-3):
+            for layer, m in net.named_modules():
+                if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)):
+                    w = (m.weight.detach() + noise * torch.randn(m.weight.shape, generator=g)).double().numpy()
+                    w = w.reshape(*w.shape[:2], -1)
+                    yield f"{name} {layer} noise {noise} forward", w.reshape(w.shape[0], -1)
+                    yield f"{name} {layer} noise {noise} backward", w.transpose(1, 0, 2).reshape(w.shape[1], -1)
+                    yield f"{name} {layer} noise {noise} kernels", w.reshape(-1, w.shape[2])[:3000]
+
+
+def test_mean_correlation_equals_the_matrix_form():
+    checked = 0
+    for case, rows in layer_rows():
+        want, got = corrcoef_mean(rows), mean_correlation(rows)
+        assert abs(got - want) <= 1e-12, (case, got, want)
+        assert -1.0 <= got <= 1.0, case
+        checked += 1
+    assert checked > 60
+
+
+def test_identical_rows_give_exactly_full_correlation_on_the_log_axis():
+    """-ln|c| of identical rows is 0 up to rounding, never below 0 (the figure and the schema read it)."""
+    for rows in (np.tile(np.arange(9.0), (50, 1)), np.tile(np.linspace(-1, 1, 9) * 0.37, (5000, 1))):
+        assert 0.0 <= neg_log_abs(mean_correlation(rows)) <= 1e-12
 
 
 def test_row_subsampling_is_deterministic():
