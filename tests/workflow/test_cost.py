@@ -89,6 +89,21 @@ def test_step_check_flags_a_rule_more_than_3x_off_and_skips_start_up_bound_ones(
     assert cost.ratio_verdict(1 / 3.01) == "flagged: 0.332x the model" and cost.ratio_verdict(3.0) == "ok"
 
 
+def test_step_check_takes_a_job_s_measured_start_up_before_the_prior(toy_work, monkeypatch):
+    """A short job whose own start-up was measured is checked on what is left after it; without a measurement the
+    10 s prior applies and the job stays start-up bound; a job with nothing left after its start-up is not used."""
+    monkeypatch.setitem(cost.WORK, "toy_short", cost.WORK["toy_train"])
+    model = cost.CostModel(MODEL)  # CPU: 1 s per gmac, 0.01 s per step
+    samples = [(toy(1, gmac=1, steps=100, rule="toy_short"), 3.0 + 2.0 * 4, "a"),  # 2 s predicted, 8 s measured
+               (toy(2, gmac=1, steps=100, rule="toy_short"), 12.0, "b"),          # no measured start-up
+               (toy(3, gmac=1, steps=100, rule="toy_short"), 5.0, "c")]           # start-up 6 s > wall
+    row = cost.step_check(model, samples, {"a": 3.0, "c": 6.0})[0]
+    assert (row["jobs"], row["checked"]) == (3, 1)
+    assert row["ratio"] == pytest.approx(4.0) and row["verdict"] == "flagged: 4x the model"
+    assert row["measured_s_per_step"] == pytest.approx(0.08)
+    assert cost.step_check(model, samples)[0]["verdict"] == "start-up bound (not checked)"
+
+
 def hand_made_dag():
     """Two training jobs A (gpu) and B (gpu) -> table T -> figures F1, F2; B alone -> figure F3 of another paper;
     a claims job needs T and feeds no figure; a download D is needed by A."""

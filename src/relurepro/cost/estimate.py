@@ -161,15 +161,21 @@ def benchmark_samples(dag: JobDag, workdir: str | Path = ".", skip: set[str] | N
     return out
 
 
-def _compute_samples(model: CostModel, samples: list[tuple[JobInfo, float, str]]):
-    """(job, work, measured compute seconds = wall - CPU start-up prior, uncalibrated predicted compute seconds)
-    of every sample of a compute rule that is not start-up bound. A job shorter than twice the start-up is left
-    out: its wall time is mostly start-up and waiting for the other core."""
-    startup = float(model.cfg["startup_s"]["cpu"])
-    for job, seconds, _ in samples:
-        if seconds >= 2 * startup:
+def _compute_samples(model: CostModel, samples: list[tuple[JobInfo, float, str]],
+                     startups: dict[str, float] | None = None):
+    """(job, work, measured compute seconds, uncalibrated predicted compute seconds) of every sample of a compute
+    rule that is not start-up bound. Compute seconds are the wall time less the job's own start-up where
+    `startups` has it (benchmark path -> seconds from the job's start to its log's first stamp, measured by
+    relurepro.cost.profile), less the CPU start-up prior otherwise. Without a measured start-up, a job shorter
+    than twice the prior is left out: its wall time is mostly start-up; with one, a job is left out only when
+    nothing is left after it."""
+    prior = float(model.cfg["startup_s"]["cpu"])
+    for job, seconds, path in samples:
+        measured = (startups or {}).get(path)
+        compute = seconds - (prior if measured is None else measured)
+        if (compute > 0) if measured is not None else seconds >= 2 * prior:
             work = model.work(job)
-            yield job, work, seconds - startup, model.compute_seconds(job.rule, "cpu", work, calibrated=False)
+            yield job, work, compute, model.compute_seconds(job.rule, "cpu", work, calibrated=False)
 
 
 def calibrate(model: CostModel, samples: list[tuple[JobInfo, float, str]]) -> dict[str, Calibration]:
@@ -315,18 +321,22 @@ def ratio_verdict(ratio: float, limit: float = STEP_RATIO_LIMIT) -> str:
     return f"flagged: {ratio:.3g}x the model" if max(ratio, 1 / ratio) > limit else "ok"
 
 
-def step_check(model: CostModel, samples: list[tuple[JobInfo, float, str]]) -> list[dict]:
+def step_check(model: CostModel, samples: list[tuple[JobInfo, float, str]],
+               startups: dict[str, float] | None = None) -> list[dict]:
     """Each compute rule's measured CPU seconds per step against its work model's, from benchmark files of one
     run (the rehearsal: paper-width models, a few steps each), one row per rule.
 
-    `samples` are compute rules' (benchmark_samples). A job's compute seconds are its wall time less the CPU
-    start-up prior; a start-up bound job says nothing about the work model, and a rule with only such jobs is
-    reported, not checked. The price is the uncalibrated model, so the check judges the YAML's priors themselves."""
+    `samples` are compute rules' (benchmark_samples). A job's compute seconds are its wall time less its own
+    measured start-up (`startups`, by benchmark path) or, without one, the CPU start-up prior (see
+    _compute_samples); they still hold the job's set-up (data, model), so a job of one or two steps gives an upper
+    bound on its step time. A start-up bound job says nothing about the work model, and a rule with only such jobs
+    is reported, not checked. The price is the uncalibrated model, so the check judges the YAML's priors
+    themselves."""
     rules: dict[str, dict] = defaultdict(lambda: {"jobs": 0, "checked": 0, "measured": 0.0, "predicted": 0.0,
                                                   "steps": 0.0})
     for job, _, _ in samples:
         rules[job.rule]["jobs"] += 1
-    for job, work, seconds, guess in _compute_samples(model, samples):
+    for job, work, seconds, guess in _compute_samples(model, samples, startups):
         r = rules[job.rule]
         r["checked"] += 1
         r["measured"] += seconds

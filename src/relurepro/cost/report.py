@@ -47,13 +47,18 @@ def run_estimate(scale: str, device: str, papers: list[str] | None, calibrate_fr
 
 def run_step_check(scale: str, repo: str | Path, model_path: str | Path,
                    datasets: dict[str, dict[str, int]] | None = None) -> list[dict]:
-    """cost.step_check on the benchmark files the `scale` run left under `repo`/benchmarks; `datasets` replaces
-    the model's dataset sizes where the run read other data (the rehearsal's miniatures)."""
+    """cost.step_check on the benchmark files the `scale` run left under `repo`/benchmarks, less each job's start-up
+    measured from Snakemake's metadata and the job's log (relurepro.cost.profile); `datasets` replaces the model's
+    dataset sizes where the run read other data (the rehearsal's miniatures)."""
     cfg = cost.load_model(model_path)
     for name, sizes in (datasets or {}).items():
         cfg["datasets"][name] = {**cfg["datasets"].get(name, {}), **sizes}
+    from relurepro.cost.profile import job_times  # here: profile imports this module's format_table
+
     dag = load_dag(scale, "cpu", ["figures/all"], repo)
-    return cost.step_check(cost.CostModel(cfg), cost.benchmark_samples(dag, repo))
+    startups = {dag.jobs[jobid].benchmark: t.startup for jobid, t in job_times(dag, repo).items()
+                if t.startup is not None and dag.jobs[jobid].benchmark}
+    return cost.step_check(cost.CostModel(cfg), cost.benchmark_samples(dag, repo), startups)
 
 
 def step_table(rows: list[dict]) -> str:
