@@ -22,7 +22,7 @@ saved = checkpoints.load(snakemake.input.model, map_location="cpu")
 tied = tied_resnet(10, tied_cfg["n_layers"])
 tied.load_state_dict(saved["state"])
 unrolled, untied = unrolled_untied(tied, c["counts"], c["adjoint_above"])
-train_data, test_data, transform = load("cifar10", snakemake.config["data_root"])
+train_data, test_data, transform = load("cifar10", snakemake.config["data_root"], c.get("train_samples"))
 b = c["test_batch"]
 device = mode["device"]
 for m in (tied, unrolled, untied):

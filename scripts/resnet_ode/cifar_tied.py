@@ -16,7 +16,7 @@ mode = jobs.start(snakemake)
 c = snakemake.params.tied
 seed_everything(c["seed"])
 model = tied_resnet(10, c["n_layers"])
-train_data, test_data, transform = load("cifar10", snakemake.config["data_root"])
+train_data, test_data, transform = load("cifar10", snakemake.config["data_root"], c.get("train_samples"))
 out = Path(snakemake.output.metrics)
 rows = train(model, train_data, test_data, cifar_tied_config(c, c["seed"], mode["device"]),
              checkpoint=jobs.checkpoint_for(snakemake, out.parent), transform=transform,

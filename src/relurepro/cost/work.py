@@ -229,7 +229,8 @@ def _measured_steps(step_s_key):
     def work(job, ctx):
         opts = ctx["options"][job.rule]
         cfg, dataset = _ro_paper_cfg(job)
-        n_train = _imagenet_images(ctx, "train", cfg) if dataset == "imagenet" else dataset_size(ctx, dataset, "train")
+        n_train = (_imagenet_images(ctx, "train", cfg) if dataset == "imagenet"
+                   else cfg.get("train_samples") or dataset_size(ctx, dataset, "train"))
         steps = cfg["epochs"] * math.ceil(n_train / cfg["batch"])
         return {"gpu_ref_s": steps * opts["h100_step_s"][step_s_key(job)]}
     return work

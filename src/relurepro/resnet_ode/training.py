@@ -78,13 +78,18 @@ def cifar_transform(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor
     return normalize(random_crop_flip(x, generator), CIFAR_MEAN, CIFAR_STD)
 
 
-def load(dataset: str, root: str | Path = "data"):
-    """(train, test, per-batch train transform or None) for the tiny nets."""
+def load(dataset: str, root: str | Path = "data", train_samples: int | None = None):
+    """(train, test, per-batch train transform or None) for the tiny nets and the CIFAR ResNets; `train_samples`:
+    the first so many training images (the rehearsal's CIFAR ResNets; the paper trains on all)."""
     if dataset == "digits":
+        if train_samples is not None:
+            raise ValueError("digits runs use the whole split: train_samples is for cifar10")
         return (*digits(), None)
     if dataset != "cifar10":
         raise ValueError(f"the tiny nets train on digits or cifar10, not {dataset!r}")
     train_data, test_data = load_dataset("cifar10", "train", root), load_dataset("cifar10", "test", root)
+    if train_samples is not None:
+        train_data = train_data.subset(train_samples)
     test_data = TensorData(normalize(test_data.x, CIFAR_MEAN, CIFAR_STD), test_data.y, "cifar10", "test")
     return train_data, test_data, cifar_transform
 
