@@ -100,11 +100,15 @@ def test_cpu_stand_ins_change_only_the_named_switches_and_say_so():
         rehearsal.stand_in(on_gpu, {"constnet": {"breaker_kind": {"value": "x", "why": "y"}}})
 
 
+def _dry_run(scale: str, *args: str) -> str:
+    """What `snakemake -n --forceall figures/all` of `scale` prints, with `args` added."""
+    return subprocess.run([str(Path(sys.executable).with_name("snakemake")), "-n", "--forceall", "figures/all",
+                           "--config", f"scale={scale}", *args],
+                          cwd=ROOT, capture_output=True, text=True, check=True).stdout
+
+
 def _rules(scale: str) -> dict[str, int]:
-    out = subprocess.run([str(Path(sys.executable).with_name("snakemake")), "-n", "--forceall", "figures/all",
-                          "--quiet", "rules", "--config", f"scale={scale}"],
-                         cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    table = out.split("Job stats:")[1]
+    table = _dry_run(scale, "--quiet", "rules").split("Job stats:")[1]
     jobs = defaultdict(int)  # by the rule a job runs: a pack rule leaf_train__<pack> counts as leaf_train
     for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M):
         if m[1] != "total":
@@ -127,9 +131,7 @@ LOADER_RULES = ("ro_imagenet_run", "ro_cifar_tied", "rp_imagenet_train")
 
 def _threads(scale: str) -> dict[str, set[int]]:
     """The threads each job of LOADER_RULES reserves in a dry-run of `scale` on 64 cores (no scaling down)."""
-    out = subprocess.run([str(Path(sys.executable).with_name("snakemake")), "-n", "--forceall", "figures/all",
-                          "--cores", "64", "--config", f"scale={scale}", "--until", *LOADER_RULES],
-                         cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    out = _dry_run(scale, "--cores", "64", "--until", *LOADER_RULES)
     threads = defaultdict(set)
     for block in out.split("\n\n"):
         rule = re.search(r"^(?:local)?rule (\w+):", block, re.M)

@@ -172,8 +172,11 @@ def _compute_samples(model: CostModel, samples: list[tuple[JobInfo, float, str]]
     prior = float(model.cfg["startup_s"]["cpu"])
     for job, seconds, path in samples:
         measured = (startups or {}).get(path)
-        compute = seconds - (prior if measured is None else measured)
-        if (compute > 0) if measured is not None else seconds >= 2 * prior:
+        if measured is None:
+            compute, usable = seconds - prior, seconds >= 2 * prior
+        else:
+            compute, usable = seconds - measured, seconds > measured
+        if usable:
             work = model.work(job)
             yield job, work, compute, model.compute_seconds(job.rule, "cpu", work, calibrated=False)
 
