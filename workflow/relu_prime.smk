@@ -9,8 +9,9 @@ VOL_CELL = (
     "neurons~{neurons}/batch~{batch}/bits~{bits}/detector~{detector}/runs~{runs}/runs.csv"
 )
 VOL_CELLS = volume_mnist.cells(VOL)
-VOL_CELL_CSVS = [
-    VOL_CELL.format(
+# Each cell's wildcards, and its runs CSV.
+VOL_CELL_FIELDS = [
+    dict(
         dataset=VOL["dataset"],
         split=VOL["split"],
         samples=VOL["samples"],
@@ -19,32 +20,67 @@ VOL_CELL_CSVS = [
     )
     for c in VOL_CELLS
 ]
+VOL_CELL_CSVS = [VOL_CELL.format(**f) for f in VOL_CELL_FIELDS]
+VOL_PACKS = volume_mnist.cell_packs(VOL_CELLS, VOL["cells_per_job"])
 
 
-rule rp_volume_mlp_cell:
-    """Monte-Carlo runs of one volume cell (Section 3): one row per seeded initialisation (and depth, with
-    nested depths layers~1-2-3), with the first batch on which ReLU'(0)=0 and ReLU'(0)=1 give different
-    first-layer weight gradients (S01) and the first batch with an exact zero at a ReLU input.
-    """
-    input:
-        lambda w: dataset_ready(w.dataset),
-    output:
-        VOL_CELL,
-    log:
-        VOL_CELL.replace("results/", "logs/").replace(".csv", ".log"),
-    benchmark:
-        VOL_CELL.replace("results/", "benchmarks/").replace(".csv", ".tsv")
-    conda:
-        "../envs/torch.yaml"
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=60,
-        gpu=GPU,
-    params:
-        data_root=config["data_root"],
-    script:
-        "../scripts/relu_prime/volume_mlp_cell.py"
+if not VOL_PACKS:
+
+    rule rp_volume_mlp_cell:
+        """Monte-Carlo runs of one volume cell (Section 3): one row per seeded initialisation (and depth, with
+        nested depths layers~1-2-3), with the first batch on which ReLU'(0)=0 and ReLU'(0)=1 give different
+        first-layer weight gradients (S01) and the first batch with an exact zero at a ReLU input.
+        """
+        input:
+            lambda w: dataset_ready(w.dataset),
+        output:
+            VOL_CELL,
+        log:
+            VOL_CELL.replace("results/", "logs/").replace(".csv", ".log"),
+        benchmark:
+            VOL_CELL.replace("results/", "benchmarks/").replace(".csv", ".tsv")
+        conda:
+            "../envs/torch.yaml"
+        threads: 1
+        resources:
+            mem_mb=2000,
+            runtime=60,
+            gpu=GPU,
+        params:
+            data_root=config["data_root"],
+        script:
+            "../scripts/relu_prime/volume_mlp_cell.py"
+
+
+# cells_per_job > 1: a rule per pack of cells of one precision (volume_mnist.cell_packs), each cell's runs CSV at
+# its usual path; relurepro.pipeline.packs says why packs are rules of their own.
+for _pack in VOL_PACKS:
+
+    rule:
+        """A pack of volume cells, one after another in one job (volume_mnist.cells_per_job), resumable run by
+        run."""
+        name:
+            f"rp_volume_mlp_cell__{_pack.name}"
+        input:
+            dataset_ready(VOL["dataset"]),
+        output:
+            [VOL_CELL_CSVS[i] for i in _pack.runs],
+        log:
+            f"logs/relu_prime/volume_mlp/pack_{_pack.name}.log",
+        benchmark:
+            f"benchmarks/relu_prime/volume_mlp/pack_{_pack.name}.tsv"
+        conda:
+            "../envs/torch.yaml"
+        threads: 1
+        resources:
+            mem_mb=2000,
+            runtime=60 * len(_pack.runs),
+            gpu=GPU,
+        params:
+            data_root=config["data_root"],
+            cells=[VOL_CELL_FIELDS[i] for i in _pack.runs],
+        script:
+            "../scripts/relu_prime/volume_mlp_cell.py"
 
 
 rule rp_volume_mnist_table:

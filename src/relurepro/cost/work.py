@@ -84,11 +84,22 @@ def relu_prime_train(job, ctx):
             "steps": runs * spec.epochs * math.ceil(n_train / spec.batch)}
 
 
-def volume_mlp_cell(job, ctx):
-    w = job.wildcards
-    layers = max(int(x) for x in w["layers"].split("-"))
+def _each_cell(cell_work):
+    """The work of one Monte-Carlo cell (its wildcards), or of a pack of cells (params `cells`): the sum."""
+    def work(job, ctx):
+        total = {}
+        for w in job.params.get("cells") or [job.wildcards]:
+            for quantity, value in cell_work(w, job.rule, ctx).items():
+                total[quantity] = total.get(quantity, 0.0) + value
+        return total
+    return work
+
+
+@_each_cell
+def volume_mlp_cell(w, rule, ctx):
+    layers = max(int(x) for x in str(w["layers"]).split("-"))
     samples, batch, runs = int(w["samples"]), int(w["batch"]), int(w["runs"])
-    share = runs * _pass_fraction(ctx, job.rule, w["bits"])
+    share = runs * _pass_fraction(ctx, rule, w["bits"])
     # exact: one forward per batch; the pair on batches with a zero is left out (rare where runs are long)
     fwd = PAIR_FWD if w["detector"] == "pair" else EVAL_FWD
     return {f"gmac@{w['bits']}": share * samples * fwd * mlp_macs(784, int(w["neurons"]), layers) / 1e9,
@@ -141,15 +152,15 @@ def intro_bifurcation_zone_grid(job, ctx):
     return {"gmac@32": iterations * INTRO_BATCH * TRAIN_FWD * INTRO_MACS / 1e9, "steps": iterations}
 
 
-def volume_cnn_cell(job, ctx):
-    w = job.wildcards
+@_each_cell
+def volume_cnn_cell(w, rule, ctx):
     parts = w["net"].split("-")
     if parts[0] == "mlp":
         layers, width = (int(x) for x in re.fullmatch(r"(\d+)x(\d+)", parts[2]).groups())  # mlp-<variant>-<L>x<N>
         macs = mlp_macs(784, width, layers)
     else:
         macs = cnn_macs(parts[0], float(parts[1][1:]))
-    share = int(w["runs"]) * _pass_fraction(ctx, job.rule, w["bits"])
+    share = int(w["runs"]) * _pass_fraction(ctx, rule, w["bits"])
     batches = int(w["max_batches"])
     fwd = PAIR_FWD if w["detector"] == "pair" else EVAL_FWD
     return {f"gmac@{w['bits']}": share * batches * int(w["batch"]) * fwd * macs / 1e9, "steps": share * batches}

@@ -49,6 +49,13 @@ def start(snakemake, *, strict: bool = True) -> dict:
     return mode
 
 
+def cells_of(snakemake) -> list[dict]:
+    """The cells a job runs, in the order of its outputs: a pack's (params `cells`) or its own wildcards."""
+    if "cells" in snakemake.params.keys():
+        return list(snakemake.params.cells)
+    return [dict(snakemake.wildcards)]
+
+
 class _AfterImport(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Runs `then()` right after module `name` is first imported (its own loader does the import)."""
 

@@ -38,7 +38,7 @@ COUNT_NAMES = frozenset({
     "iterations", "max_iterations", "per_iteration", "points", "plot_points", "n", "teachers", "students_per_job",
     "m", "batch", "batch_size", "test_batch", "test_batch_size", "max_steps",
 })  # not data-loader workers: fewer would skip the worker processes the paper's ImageNet jobs run
-LAYOUT_NAMES = frozenset({"runs_per_job"})
+LAYOUT_NAMES = frozenset({"runs_per_job", "cells_per_job"})
 
 
 def derive(base: dict, counts: dict, path: str = "") -> dict:

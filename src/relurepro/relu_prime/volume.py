@@ -268,17 +268,31 @@ def prepare_batches(data: TensorData, cell: VolumeCell, device="cpu") -> tuple[l
 
 # --- run files ----------------------------------------------------------------------------------------------------
 
+def partial_of(out_csv: str | Path) -> Path:
+    """Where the runs of `out_csv` collect until every run is done."""
+    out_csv = Path(out_csv)
+    return out_csv.with_name(out_csv.name + ".partial")
+
+
+def publish(out_csv: str | Path) -> None:
+    """Move a finished cell's runs to `out_csv` (see `sample_runs`' `publish_now`)."""
+    partial_of(out_csv).replace(out_csv)
+
+
 def sample_runs(run_seed: Callable[[int], list[Events]], runs: int, out_csv: str | Path, *, seed0: int = 0,
-                progress: bool = True, desc: str = "volume", depths: list[int] | None = None) -> list:
+                progress: bool = True, desc: str = "volume", depths: list[int] | None = None,
+                publish_now: bool = True) -> list:
     """`runs` Monte-Carlo runs (seeds seed0 .. seed0+runs-1) through `run_seed(seed) -> [Events per depth]`, one
     row per run (and depth, with `depths`: a leading ``layers`` column) in `out_csv`.
 
     Rows are appended to ``<out_csv>.partial`` as runs finish, so a killed job resumes where it stopped (keeping
-    only the runs complete in every depth); the final CSV appears only when every run is done. Returns the
-    RunResults, or (layers, RunResult) pairs with `depths`.
+    only the runs complete in every depth); the final CSV appears only when every run is done. A pack of cells
+    passes `publish_now=False` and calls `publish` for every cell at its end: Snakemake deletes the outputs of a
+    failed job, and a finished cell's runs must survive that as a partial file. Returns the RunResults, or
+    (layers, RunResult) pairs with `depths`.
     """
     out_csv = Path(out_csv)
-    partial = out_csv.with_name(out_csv.name + ".partial")
+    partial = partial_of(out_csv)
     keys = depths or [None]
     done = _complete_prefix(partial, runs, keys) if partial.exists() else []
     if done:
@@ -303,7 +317,8 @@ def sample_runs(run_seed: Callable[[int], list[Events]], runs: int, out_csv: str
                 done.append((key, result))
             f.flush()
             bar.update(1)
-    partial.replace(out_csv)
+    if publish_now:
+        publish(out_csv)
     return [result for _, result in done] if depths is None else done
 
 
@@ -326,13 +341,13 @@ def _complete_prefix(partial: Path, runs: int, keys: list) -> list[tuple]:
 
 
 def sample_volume(cell: VolumeCell, data: TensorData, runs: int, out_csv: str | Path, *, seed0: int = 0,
-                  device="cpu", progress: bool = True,
-                  depths: list[int] | None = None) -> list[RunResult] | list[tuple[int, RunResult]]:
+                  device="cpu", progress: bool = True, depths: list[int] | None = None,
+                  publish_now: bool = True) -> list[RunResult] | list[tuple[int, RunResult]]:
     """Run `runs` Monte-Carlo runs of `cell` into `out_csv` (resumable, see `sample_runs`); with `depths` one job
     serves the nested nets of those depths (cell.layers must be the deepest) and returns (layers, run) pairs."""
     xs, ys = prepare_batches(data, cell, device)
     return sample_runs(lambda seed: run_once(cell, xs, ys, seed, depths), runs, out_csv, seed0=seed0,
-                       progress=progress, desc=f"volume {cell}", depths=depths)
+                       progress=progress, desc=f"volume {cell}", depths=depths, publish_now=publish_now)
 
 
 def run_schema(nested: bool):

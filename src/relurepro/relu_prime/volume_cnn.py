@@ -126,8 +126,8 @@ def run_once(cell: CnnVolumeCell, stream: BatchStream, seed: int, detector: str 
 
 
 def sample_cell(cell: CnnVolumeCell, data: TensorData, runs: int, out_csv: str | Path, *, seed0: int = 0,
-                device="cpu", progress: bool = True) -> list[RunResult]:
+                device="cpu", progress: bool = True, publish_now: bool = True) -> list[RunResult]:
     """All runs of one cell into `out_csv` (resumable, see `relurepro.relu_prime.volume.sample_runs`)."""
     stream = BatchStream(data, cell, device)
     return sample_runs(lambda seed: [run_once(cell, stream, seed)], runs, out_csv, seed0=seed0, progress=progress,
-                       desc=f"volume {cell.net.tag()} bn={cell.net.batch_norm} {cell.bits}b")
+                       desc=f"volume {cell.net.tag()} bn={cell.net.batch_norm} {cell.bits}b", publish_now=publish_now)

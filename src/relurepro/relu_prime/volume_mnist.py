@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from relurepro.pipeline.packs import Pack, packs
 
 BITS = (16, 32, 64)
 PANELS = ("sample_size", "neurons", "layers", "batch")  # facet order of the original figure
@@ -72,6 +73,13 @@ def cells(vol: dict) -> list[dict]:
             jobs.setdefault((v, N, b, bits, runs), []).append(L)
     return [{"variant": v, "layers": "-".join(map(str, sorted(depths))), "neurons": N, "batch": b, "bits": bits,
              "runs": runs} for (v, N, b, bits, runs), depths in jobs.items()]
+
+
+def cell_packs(jobs: list[dict], per_job: int) -> list[Pack]:
+    """The jobs of `cells` (positions in `jobs`) in packs of at most `per_job` of one precision, so that a pack's
+    cells run at one speed (CPU half GEMMs are slow); none when `per_job` is 1 (a job per cell)."""
+    return packs(range(len(jobs)), per_job, group=lambda i: jobs[i]["bits"], label=lambda bits: f"bits{bits}",
+                 what="relu_prime volume_mnist.cells_per_job")
 
 
 def job_depths(layers: str) -> list[int]:
