@@ -41,7 +41,6 @@ CN_NOTE = deviations_note(SCALE, CN["deviations"])
 
 wildcard_constraints:
     kind="constnet|leakynet",
-    cn_fig="|".join(CN_COMPUTED),
     cn_recon="|".join(CN_RECONSTRUCTED),
 
 
@@ -96,25 +95,27 @@ rule cn_collect:
         "../scripts/constnet/collect.py"
 
 
-rule cn_figure:
-    """One constnet figure or table from the collected CSVs."""
+rule cn_figures:
+    """Every constnet figure and table drawn from the collected CSVs, in one job; each also writes the numbers it
+    shows as CSV."""
     input:
         metrics="results/constnet/metrics.csv",
         correlations="results/constnet/correlations.csv",
     output:
-        pdf="figures/constnet/{cn_fig}.pdf",
-        png="figures/constnet/{cn_fig}.png",
-        csv="figures/constnet/{cn_fig}.csv",
+        pdf=[f"figures/constnet/{fid}.pdf" for fid in CN_COMPUTED],
+        png=[f"figures/constnet/{fid}.png" for fid in CN_COMPUTED],
+        csv=[f"figures/constnet/{fid}.csv" for fid in CN_COMPUTED],
     log:
-        "logs/constnet/{cn_fig}.log",
+        "logs/constnet/figures.log",
     localrule: True
     conda:
         "../envs/torch.yaml"
     params:
+        figures=list(CN_COMPUTED),
         net=CN["constnet_net"],
         note=CN_NOTE,
     script:
-        "../scripts/constnet/figure.py"
+        "../scripts/constnet/figures.py"
 
 
 rule cn_toy:

@@ -38,7 +38,6 @@ wildcard_constraints:
     dspt="0|1",
     p24sl="0|1",
     group="lin_un|bou_fn",
-    curve="|".join(CURVES),
 
 
 if not LEAF_PACKS:
@@ -169,19 +168,21 @@ rule leaf_seeds_table:
 
 
 rule leaf_curves:
-    """Test accuracy and training loss per epoch, a page per (network, dataset); missing series listed."""
+    """Every training-curve figure in one job: test accuracy and training loss per epoch, a page per (network,
+    dataset); missing series listed."""
     input:
         "results/leaf/epochs.csv",
     output:
-        pdf="figures/leaf/{curve}.pdf",
-        png="figures/leaf/{curve}.png",
-        missing="results/leaf/missing/{curve}.txt",
+        pdf=[f"figures/leaf/{curve}.pdf" for curve in CURVES],
+        png=[f"figures/leaf/{curve}.png" for curve in CURVES],
+        missing=[f"results/leaf/missing/{curve}.txt" for curve in CURVES],
     log:
-        "logs/leaf/{curve}.log",
+        "logs/leaf/curves.log",
     localrule: True
     conda:
         "../envs/torch.yaml"
     params:
+        curves=list(CURVES),
         pairs=LEAF_PAIRS,
         note=LEAF_NOTE,
     script:

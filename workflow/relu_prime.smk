@@ -217,7 +217,7 @@ rule rp_claims:
         stats="results/relu_prime/volume_mnist_stats.csv",
         vol_cdf="results/relu_prime/vol_cdf.csv",
         zeros="results/relu_prime/zeros_ratio.csv",
-        # one aggregated table per training experiment (rule rp_train_table)
+        # one aggregated table per training experiment (rules rp_train_figures__<experiment>)
         training=[
             f"results/relu_prime/train_{e}.csv"
             for e in SC["relu_prime"]["training"]["experiments"]

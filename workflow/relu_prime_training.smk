@@ -12,18 +12,15 @@ TRAIN_JOBS = {
     name: [job.path() for job in experiment_jobs(exp)]
     for name, exp in TRAIN["experiments"].items()
 }
-TRAIN_FIGURE_TABLE = {
-    fid: f"results/relu_prime/train_{spec['experiment']}.csv"
-    for fid, spec in TRAIN_FIGURES.items()
+# Experiment name -> the figures drawn from its table.
+TRAIN_EXPERIMENT_FIGURES = {
+    name: [fid for fid, spec in TRAIN_FIGURES.items() if spec["experiment"] == name]
+    for name in TRAIN_JOBS
 }
 # Each figure's deviations: the part's common ones, then its experiment's.
 TRAIN_FIGURE_DEVIATIONS = {
     fid: TRAIN["deviations"] + TRAIN["experiments"][spec["experiment"]]["deviations"]
     for fid, spec in TRAIN_FIGURES.items()
-}
-TRAIN_FIGURES_OF_KIND = {
-    kind: "|".join(fid for fid, s in TRAIN_FIGURES.items() if s["kind"] == kind)
-    for kind in ("test_box", "train_curve")
 }
 
 
@@ -57,69 +54,39 @@ rule rp_train:
         "../scripts/relu_prime/train_job.py"
 
 
-rule rp_train_table:
-    """One experiment's aggregated training table (columns: relurepro.relu_prime.aggregate.COLUMNS, validated;
-    a malformed job CSV fails the rule naming the file)."""
-    input:
-        lambda w: TRAIN_JOBS[w.experiment],
-    output:
-        "results/relu_prime/train_{experiment}.csv",
-    log:
-        "logs/relu_prime/train_{experiment}.log",
-    wildcard_constraints:
-        experiment="|".join(TRAIN_JOBS),
-    localrule: True
-    conda:
-        "../envs/notebook.yaml"
-    script:
-        "../scripts/relu_prime/train_table.py"
+# One job per experiment: its table and every figure drawn from it (a rule each, since an experiment's figures are
+# not a pattern of its name; relurepro.pipeline.rules.base_rule counts them as rp_train_figures).
+for _experiment, _fids in TRAIN_EXPERIMENT_FIGURES.items():
 
-
-rule rp_test_box:
-    """Test box (§3 styles): last-epoch test accuracy by ReLU'(0), hue batch norm (mnist_dropout: by
-    dropout, hue ReLU'(0)); one panel per tier with its exact-zero count; diverged runs counted.
-    """
-    input:
-        lambda w: TRAIN_FIGURE_TABLE[w.figure],
-    output:
-        pdf="figures/relu_prime/{figure}.pdf",
-        png="figures/relu_prime/{figure}.png",
-    log:
-        "logs/relu_prime/{figure}_figure.log",
-    wildcard_constraints:
-        figure=TRAIN_FIGURES_OF_KIND["test_box"],
-    localrule: True
-    conda:
-        "../envs/notebook.yaml"
-    params:
-        note=lambda w: deviations_note(SCALE, TRAIN_FIGURE_DEVIATIONS[w.figure]),
-        paper_quirks=config["paper_quirks"],
-        fixed_ylim=TRAIN["fixed_ylim"],
-    script:
-        "../scripts/relu_prime/train_figure.py"
-
-
-rule rp_train_curve:
-    """Train curve (§3 styles): train loss by epoch, mean +- 1 sd over runs, one line per ReLU'(0), for
-    one batch-norm setting; one panel per tier with its exact-zero count."""
-    input:
-        lambda w: TRAIN_FIGURE_TABLE[w.figure],
-    output:
-        pdf="figures/relu_prime/{figure}.pdf",
-        png="figures/relu_prime/{figure}.png",
-    log:
-        "logs/relu_prime/{figure}_figure.log",
-    wildcard_constraints:
-        figure=TRAIN_FIGURES_OF_KIND["train_curve"],
-    localrule: True
-    conda:
-        "../envs/notebook.yaml"
-    params:
-        note=lambda w: deviations_note(SCALE, TRAIN_FIGURE_DEVIATIONS[w.figure]),
-        paper_quirks=config["paper_quirks"],
-        fixed_ylim=TRAIN["fixed_ylim"],
-    script:
-        "../scripts/relu_prime/train_figure.py"
+    rule:
+        """One experiment's aggregated training table (columns: relurepro.relu_prime.aggregate.COLUMNS,
+        validated; a malformed job CSV fails the rule naming the file) and its figures: test boxes (last-epoch
+        test accuracy by ReLU'(0), hue batch norm; mnist_dropout by dropout) and train curves (train loss by
+        epoch, mean +- 1 sd over runs, one line per ReLU'(0)), one panel per tier with its exact-zero count.
+        """
+        name:
+            f"rp_train_figures__{_experiment}"
+        input:
+            TRAIN_JOBS[_experiment],
+        output:
+            table=f"results/relu_prime/train_{_experiment}.csv",
+            pdf=[f"figures/relu_prime/{fid}.pdf" for fid in _fids],
+            png=[f"figures/relu_prime/{fid}.png" for fid in _fids],
+        log:
+            f"logs/relu_prime/train_{_experiment}.log",
+        localrule: True
+        conda:
+            "../envs/notebook.yaml"
+        params:
+            experiment=_experiment,
+            figures=_fids,
+            notes=[
+                deviations_note(SCALE, TRAIN_FIGURE_DEVIATIONS[fid]) for fid in _fids
+            ],
+            paper_quirks=config["paper_quirks"],
+            fixed_ylim=TRAIN["fixed_ylim"],
+        script:
+            "../scripts/relu_prime/train_figures.py"
 
 
 for _fid, _deviations in TRAIN_FIGURE_DEVIATIONS.items():

@@ -99,27 +99,28 @@ rule rp_vol_cdf_table:
         "../scripts/relu_prime/vol_cdf_table.py"
 
 
-rule rp_vol_cdf_figure:
-    """One vol_* figure: P(theta in S01) against sample size, two precisions, in the original's vol CDF
-    style; scale, deviations, measured values and the paper_quirks mode printed under the axes.
-    """
+rule rp_vol_cdf_figures:
+    """Every vol_* figure, one job for the CSV they share: P(theta in S01) against sample size, two precisions,
+    in the original's vol CDF style; scale, deviations, measured values and the paper_quirks mode printed under
+    the axes."""
     input:
         "results/relu_prime/vol_cdf.csv",
     output:
-        pdf="figures/relu_prime/{figure}.pdf",
-        png="figures/relu_prime/{figure}.png",
+        pdf=[f"figures/relu_prime/{fid}.pdf" for fid in vol_cdf.FIGURES],
+        png=[f"figures/relu_prime/{fid}.png" for fid in vol_cdf.FIGURES],
     log:
-        "logs/relu_prime/{figure}_figure.log",
-    wildcard_constraints:
-        figure="|".join(vol_cdf.FIGURES),
+        "logs/relu_prime/vol_cdf_figures.log",
     localrule: True
     conda:
         "../envs/torch.yaml"
     params:
-        note=lambda w: deviations_note(SCALE, VOL_CDF_DEVIATIONS[w.figure]),
+        figures=list(vol_cdf.FIGURES),
+        notes=[
+            deviations_note(SCALE, VOL_CDF_DEVIATIONS[fid]) for fid in vol_cdf.FIGURES
+        ],
         paper_quirks=config["paper_quirks"],
     script:
-        "../scripts/relu_prime/vol_cdf_figure.py"
+        "../scripts/relu_prime/vol_cdf_figures.py"
 
 
 for _fid, _deviations in VOL_CDF_DEVIATIONS.items():

@@ -119,7 +119,7 @@ def test_reconstructed_figure_csvs_follow_their_schemas(tmp_path):
 
 
 def test_figure_draws_every_computed_figure_and_refuses_others(tmp_path):
-    """cn_figure's one entry point: every id the workflow plans is drawn (see the smoke run), any other is an
+    """cn_figures' one entry point: every id the workflow plans is drawn (see the smoke run), any other is an
     error naming the known ones."""
     from relurepro.constnet import figures
     from relurepro.constnet.grid import COMPUTED_FIGURES

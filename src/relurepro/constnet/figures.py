@@ -189,7 +189,7 @@ BREAK_RULES_TEXT = (
 
 def draw(fid: str, metrics: pd.DataFrame, note: str, pdf: str, png: str, csv: str, *,
          correlations: pd.DataFrame | None = None, net: dict | None = None) -> None:
-    """One figure or table of rule cn_figure, from the collected `metrics` (and `correlations` for weight_corr,
+    """One figure or table of rule cn_figures, from the collected `metrics` (and `correlations` for weight_corr,
     `net` for architecture): draws it with the run's symmetry-breaking note and writes the numbers it shows."""
     if fid not in COMPUTED_FIGURES:
         raise ValueError(f"unknown constnet figure {fid!r}; choose one of {COMPUTED_FIGURES}")

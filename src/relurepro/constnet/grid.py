@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from torch import nn
 
-# The figures and tables rule cn_figure draws from the collected runs (relurepro.constnet.figures.draw), in report
+# The figures and tables rule cn_figures draws from the collected runs (relurepro.constnet.figures.draw), in report
 # order; the workflow reads them while planning.
 COMPUTED_FIGURES = ("acc_curves", "acc_table", "symmetry_deviation", "weight_corr", "diversity", "leakynet_table",
                     "time_to_break", "architecture")

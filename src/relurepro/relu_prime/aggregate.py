@@ -174,7 +174,7 @@ def validate(df: pd.DataFrame, path: str, job_csv: JobSpec | None = None, rows: 
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
-    """An aggregated train_<experiment>.csv as rule rp_train_table wrote it, checked (`validate`)."""
+    """An aggregated train_<experiment>.csv as rules rp_train_figures__<experiment> write it, checked (`validate`)."""
     from relurepro import schemas
 
     return schemas.read_checked(path, lambda df, p: validate(df, str(p)))
