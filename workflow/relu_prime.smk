@@ -1,5 +1,6 @@
 """relu_prime: Bertoin et al., "Numerical influence of ReLU'(0) on backpropagation" (NeurIPS 2021)."""
 
+from relurepro.pipeline.packs import cell_packs
 from relurepro.relu_prime import volume_mnist
 
 VOL = SC["relu_prime"]["volume_mnist"]
@@ -131,8 +132,9 @@ STATS_RUNS = (
     "results/relu_prime/volume_stats/{dataset}-{split}-{samples}/comparison~{comparison}/bits~{bits}/"
     "runs~{runs}/batches.csv"
 )
-STATS_CSVS = [
-    STATS_RUNS.format(
+# Each (comparison, precision) cell's wildcards, and its runs CSV.
+STATS_CELLS = [
+    dict(
         dataset=VOL["dataset"],
         split=VOL["split"],
         samples=VOL["samples"],
@@ -143,32 +145,71 @@ STATS_CSVS = [
     for comparison, key in (("1_vs_0", "runs"), ("0_vs_0", "control_runs"))
     for bits in volume_mnist.BITS
 ]
+STATS_CSVS = [STATS_RUNS.format(**c) for c in STATS_CELLS]
+STATS_PACKS = cell_packs(
+    STATS_CELLS,
+    STATS["cells_per_job"],
+    group=lambda c: "all",
+    what="relu_prime volume_mnist_stats.cells_per_job",
+)
 
 
-rule rp_volume_stats_runs:
-    """Norm-diff runs (§3.6): every batch of one pass, first-layer gradient norms of ReLU'(0)=0 vs =1
-    (or the 0-vs-0 control) on the no_first_relu MLP, N=256, L=3, batch 256."""
-    input:
-        lambda w: dataset_ready(w.dataset),
-    output:
-        STATS_RUNS,
-    log:
-        STATS_RUNS.replace("results/", "logs/").replace(".csv", ".log"),
-    benchmark:
-        STATS_RUNS.replace("results/", "benchmarks/").replace(".csv", ".tsv")
-    wildcard_constraints:
-        comparison="1_vs_0|0_vs_0",
-    conda:
-        "../envs/torch.yaml"
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=120,
-        gpu=GPU,
-    params:
-        data_root=config["data_root"],
-    script:
-        "../scripts/relu_prime/volume_stats_runs.py"
+if not STATS_PACKS:
+
+    rule rp_volume_stats_runs:
+        """Norm-diff runs (§3.6): every batch of one pass, first-layer gradient norms of ReLU'(0)=0 vs =1
+        (or the 0-vs-0 control) on the no_first_relu MLP, N=256, L=3, batch 256."""
+        input:
+            lambda w: dataset_ready(w.dataset),
+        output:
+            STATS_RUNS,
+        log:
+            STATS_RUNS.replace("results/", "logs/").replace(".csv", ".log"),
+        benchmark:
+            STATS_RUNS.replace("results/", "benchmarks/").replace(".csv", ".tsv")
+        wildcard_constraints:
+            comparison="1_vs_0|0_vs_0",
+        conda:
+            "../envs/torch.yaml"
+        threads: 1
+        resources:
+            mem_mb=2000,
+            runtime=120,
+            gpu=GPU,
+        params:
+            data_root=config["data_root"],
+        script:
+            "../scripts/relu_prime/volume_stats_runs.py"
+
+
+# cells_per_job > 1: the cells in packs (relurepro.pipeline.packs.cell_packs), each cell's CSV at its usual path;
+# a pack writes each cell's CSV as it ends (the runs are not resumable, so a failed pack reruns whole).
+for _pack in STATS_PACKS:
+
+    rule:
+        """A pack of norm-diff cells, one after another in one job (volume_mnist_stats.cells_per_job)."""
+        name:
+            f"rp_volume_stats_runs__{_pack.name}"
+        input:
+            dataset_ready(VOL["dataset"]),
+        output:
+            [STATS_CSVS[i] for i in _pack.runs],
+        log:
+            f"logs/relu_prime/volume_stats/pack_{_pack.name}.log",
+        benchmark:
+            f"benchmarks/relu_prime/volume_stats/pack_{_pack.name}.tsv"
+        conda:
+            "../envs/torch.yaml"
+        threads: 1
+        resources:
+            mem_mb=2000,
+            runtime=120 * len(_pack.runs),
+            gpu=GPU,
+        params:
+            data_root=config["data_root"],
+            cells=[STATS_CELLS[i] for i in _pack.runs],
+        script:
+            "../scripts/relu_prime/volume_stats_runs.py"
 
 
 rule rp_volume_mnist_stats_table:

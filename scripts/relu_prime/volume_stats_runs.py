@@ -1,4 +1,5 @@
-"""Norm-diff runs of one (comparison, precision) (rule rp_volume_stats_runs)."""
+"""Norm-diff runs of one (comparison, precision) (rule rp_volume_stats_runs), or of a pack of them one after another
+(volume_mnist_stats.cells_per_job > 1: rules rp_volume_stats_runs__<pack>)."""
 
 import pandas as pd
 from tqdm import tqdm
@@ -9,9 +10,13 @@ from relurepro.relu_prime.volume import VolumeCell, prepare_batches
 from relurepro.relu_prime.volume_stats import BATCH_COLUMNS, batch_norms
 
 mode = jobs.start(snakemake)
-w = snakemake.wildcards
-data = load_dataset(w.dataset, w.split, root=snakemake.params.data_root).subset(int(w.samples))
-cell = VolumeCell("no_first_relu", 3, 256, 256, int(w.bits), "pair")
-xs, ys = prepare_batches(data, cell, mode["device"])
-rows = [row for seed in tqdm(range(int(w.runs)), mininterval=5) for row in batch_norms(cell, xs, ys, seed, w.comparison)]
-pd.DataFrame(rows, columns=BATCH_COLUMNS).to_csv(snakemake.output[0], index=False)
+cells = jobs.cells_of(snakemake)
+w = cells[0]  # every cell of a job walks the same samples
+data = load_dataset(w["dataset"], w["split"], root=snakemake.params.data_root).subset(int(w["samples"]))
+for w, out in zip(cells, snakemake.output, strict=True):
+    print(f"{w['comparison']}, {w['bits']} bit: {out}", flush=True)
+    cell = VolumeCell("no_first_relu", 3, 256, 256, int(w["bits"]), "pair")
+    xs, ys = prepare_batches(data, cell, mode["device"])
+    rows = [row for seed in tqdm(range(int(w["runs"])), mininterval=5)
+            for row in batch_norms(cell, xs, ys, seed, w["comparison"])]
+    pd.DataFrame(rows, columns=BATCH_COLUMNS).to_csv(out, index=False)

@@ -11,6 +11,7 @@ import pytest
 
 from fresh_process import run_fresh
 from relurepro.pipeline.config import load_scale
+from relurepro.pipeline.packs import cell_packs
 from relurepro.relu_prime import vol_cdf, volume_mnist
 from relurepro.relu_prime.volume import Events, partial_of, publish, read_runs, sample_runs
 
@@ -62,6 +63,34 @@ def test_a_cell_after_another_in_one_process_gives_the_same_runs(tmp_path, first
     assert not list((tmp_path / "pack").glob("*.partial"))
 
 
+STATS_PACK = """
+import sys
+import pandas as pd
+from relurepro import numerics
+from relurepro.data import load_embedded
+from relurepro.relu_prime.volume import VolumeCell, prepare_batches
+from relurepro.relu_prime.volume_stats import BATCH_COLUMNS, batch_norms
+numerics.setup(threads=1)
+data = load_embedded("mnist5k", "all").subset(1000)
+for i, (comparison, bits, runs) in enumerate({cells}):
+    cell = VolumeCell("no_first_relu", 3, 256, 256, bits, "pair")
+    xs, ys = prepare_batches(data, cell)
+    rows = [row for seed in range(runs) for row in batch_norms(cell, xs, ys, seed, comparison)]
+    pd.DataFrame(rows, columns=BATCH_COLUMNS).to_csv(f"{{sys.argv[1]}}/cell{{i}}.csv", index=False)
+"""
+
+
+def test_a_norm_diff_cell_after_another_gives_the_same_bytes(tmp_path):
+    """As scripts/relu_prime/volume_stats_runs.py runs a pack: one dataset, the cells one after another."""
+    second = ("1_vs_0", 16, 2)
+    run_fresh(STATS_PACK.format(cells=[("0_vs_0", 32, 2), second]), tmp_path / "pack")
+    run_fresh(STATS_PACK.format(cells=[second]), tmp_path / "alone")
+    packed, alone = (tmp_path / "pack" / "cell1.csv").read_bytes(), (tmp_path / "alone" / "cell0.csv").read_bytes()
+    assert packed == alone
+    rows = pd.read_csv(tmp_path / "alone" / "cell0.csv")  # the bytes hold real gradient norms, another per seed
+    assert (rows.net0_L2 > 0).all() and rows.groupby("run").net0_L2.first().nunique() == 2
+
+
 @pytest.mark.parametrize("scale", ["smoke", "quick", "rehearsal", "paper"])
 def test_packs_cover_every_cell_once_within_a_precision_or_dataset(scale):
     rp = load_scale(REPO / "config" / "scales" / f"{scale}.yaml")["relu_prime"]
@@ -73,6 +102,10 @@ def test_packs_cover_every_cell_once_within_a_precision_or_dataset(scale):
             packed = [i for p in packs for i in p.runs]
             assert sorted(packed) == list(range(len(cells)))
             assert all(len(p.runs) <= per_job and len({cells[i][same] for i in p.runs}) == 1 for p in packs)
+    stats = [{"bits": bits} for bits in (16, 32, 64) for comparison in ("1_vs_0", "0_vs_0")]
+    for per_job in (1, 4, 6):
+        packs = cell_packs(stats, per_job, group=lambda c: "all", what="cells_per_job")
+        assert sorted(i for p in packs for i in p.runs) == ([] if per_job == 1 else list(range(6)))
     with pytest.raises(ValueError, match="cells_per_job"):
         vol_cdf.cell_packs(vol_cdf.cells(rp["vol_cdf"]), 0)
 

@@ -106,9 +106,9 @@ def volume_mlp_cell(w, rule, ctx):
             "steps": share * math.ceil(samples / batch)}
 
 
-def volume_stats_runs(job, ctx):
+@_each_cell
+def volume_stats_runs(w, rule, ctx):
     """Every batch of one pass, gradient pair, no_first_relu N=256 L=3 batch 256 (relu_prime §3.6)."""
-    w = job.wildcards
     samples, runs = int(w["samples"]), int(w["runs"])
     return {f"gmac@{w['bits']}": runs * samples * PAIR_FWD * mlp_macs(784, 256, 3) / 1e9,
             "steps": runs * math.ceil(samples / 256)}

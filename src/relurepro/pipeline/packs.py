@@ -40,3 +40,10 @@ def packs(runs: Sequence, per_job: int, group: Callable[[object], Hashable], lab
                 raise ValueError(f"pack name {name!r} is not identifier-safe")
             out.append(Pack(name, tuple(members[bounds[i]:bounds[i + 1]])))
     return out
+
+
+def cell_packs(cells: Sequence[dict], per_job: int, group: Callable[[dict], Hashable], what: str,
+               label: Callable[[Hashable], str] = str) -> list[Pack]:
+    """Monte-Carlo cells (their wildcards as dicts, which do not sort) in packs of at most `per_job` of one group:
+    packs of positions in `cells`, cut as `packs` cuts runs."""
+    return packs(range(len(cells)), per_job, group=lambda i: group(cells[i]), label=label, what=what)

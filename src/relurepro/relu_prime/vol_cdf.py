@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from relurepro.pipeline.packs import Pack, packs
+from relurepro.pipeline.packs import Pack, cell_packs as cut_cells
 from relurepro.relu_prime.models import BN_ARITHS, NetSpec
 
 FIGURES = ("vol_cifar_vgg11_nobn", "vol_cifar_vgg11_bn", "vol_cifar_resnet18_nobn", "vol_cifar_resnet18_bn",
@@ -91,8 +91,7 @@ def cells(vol: dict) -> list[dict]:
 def cell_packs(cell_list: list[dict], per_job: int) -> list[Pack]:
     """The cells (positions in `cell_list`) in packs of at most `per_job` that walk one dataset, so that a pack
     loads it once; none when `per_job` is 1 (a job per cell)."""
-    return packs(range(len(cell_list)), per_job, group=lambda i: cell_list[i]["dataset"], label=str,
-                 what="relu_prime vol_cdf.cells_per_job")
+    return cut_cells(cell_list, per_job, group=lambda c: c["dataset"], what="relu_prime vol_cdf.cells_per_job")
 
 
 def cdf_rows(runs_csv: str | Path, max_batches: int, runs: int | None = None) -> tuple[list[int], list[int], int]:

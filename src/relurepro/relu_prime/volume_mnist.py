@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from relurepro.pipeline.packs import Pack, packs
+from relurepro.pipeline.packs import Pack, cell_packs as cut_cells
 
 BITS = (16, 32, 64)
 PANELS = ("sample_size", "neurons", "layers", "batch")  # facet order of the original figure
@@ -78,8 +78,8 @@ def cells(vol: dict) -> list[dict]:
 def cell_packs(jobs: list[dict], per_job: int) -> list[Pack]:
     """The jobs of `cells` (positions in `jobs`) in packs of at most `per_job` of one precision, so that a pack's
     cells run at one speed (CPU half GEMMs are slow); none when `per_job` is 1 (a job per cell)."""
-    return packs(range(len(jobs)), per_job, group=lambda i: jobs[i]["bits"], label=lambda bits: f"bits{bits}",
-                 what="relu_prime volume_mnist.cells_per_job")
+    return cut_cells(jobs, per_job, group=lambda c: c["bits"], what="relu_prime volume_mnist.cells_per_job",
+                     label=lambda bits: f"bits{bits}")
 
 
 def job_depths(layers: str) -> list[int]:
