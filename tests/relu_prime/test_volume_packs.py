@@ -13,38 +13,39 @@ from fresh_process import run_fresh
 from relurepro.pipeline.config import load_scale
 from relurepro.pipeline.packs import cell_packs
 from relurepro.relu_prime import vol_cdf, volume_mnist
-from relurepro.relu_prime.volume import Events, partial_of, publish, read_runs, sample_runs
+from relurepro.relu_prime.volume import Events, partial_of, publish, read_runs, sample_cells, sample_runs
 
 REPO = Path(__file__).resolve().parents[2]
 
-# Cells run one after another as the job scripts do: each sampled with publish_now=False, all published at the end.
+# Cells run one after another through the job scripts' own loop (volume.sample_cells), each on 1,000 samples.
 PACK = """
 import sys
 from relurepro import numerics
-from relurepro.data import load_embedded
 from relurepro.relu_prime.models import NetSpec
-from relurepro.relu_prime.volume import VolumeCell, publish, sample_volume
+from relurepro.relu_prime.volume import VolumeCell, sample_cells, sample_volume
 from relurepro.relu_prime.volume_cnn import CnnVolumeCell, sample_cell
 numerics.setup(threads=1)
 out = sys.argv[1]
-data = {{name: load_embedded(name, "all").subset(1000) for name in ("mnist5k", "mnist5k_rgb32")}}
-cells = {cells}
-for i, cell in enumerate(cells):
-    csv = f"{{out}}/cell{{i}}.csv"
-    if cell[0] == "mlp":
-        sample_volume(VolumeCell(*cell[1:]), data["mnist5k"], 4, csv, progress=False, publish_now=False)
+
+
+def sample(cell, data, csv, publish_now):
+    kind, *fields = cell["fields"]
+    if kind == "mlp":
+        sample_volume(VolumeCell(*fields), data, 4, csv, progress=False, publish_now=publish_now)
     else:
-        net, bn, protocol, bits, dataset = cell[1:]
+        net, bn, protocol, bits = fields
         spec = NetSpec(net, bn, 1 / 16, mlp_layers=2, mlp_neurons=32, bn_arith="gpu_order" if bn else "native")
-        sample_cell(CnnVolumeCell(spec, protocol, bits, 100, 4), data[dataset], 3, csv, progress=False,
-                    publish_now=False)
-for i in range(len(cells)):
-    publish(f"{{out}}/cell{{i}}.csv")
+        sample_cell(CnnVolumeCell(spec, protocol, bits, 100, 4), data, 3, csv, progress=False,
+                    publish_now=publish_now)
+
+
+cells = [{{"dataset": fields[-1], "split": "all", "samples": 1000, "fields": fields[:-1]}} for fields in {cells}]
+sample_cells(cells, [f"{{out}}/cell{{i}}.csv" for i in range(len(cells))], "data", sample)
 """
 # The second cell of each pair has runs in S01 at different batches and runs outside it (measured), so equal
 # tables compare real outcomes; the first cell runs another net and precision before it.
-MLP_NARROW = ("mlp", "relu_everywhere", 2, 64, 256, 16)
-MLP_MIXED = ("mlp", "relu_everywhere", 3, 256, 256, 16)
+MLP_NARROW = ("mlp", "relu_everywhere", 2, 64, 256, 16, "mnist5k")
+MLP_MIXED = ("mlp", "relu_everywhere", 3, 256, 256, 16, "mnist5k")
 CNN_MLP_BN = ("cnn", "mlp", True, "mnist", 32, "mnist5k")
 CNN_MIXED = ("cnn", "vgg11", False, "cifar", 16, "mnist5k_rgb32")
 
@@ -127,3 +128,20 @@ def test_a_pack_stopped_half_way_keeps_its_finished_cells(tmp_path):
     assert not partial_of(csv).exists()
     with pytest.raises(FileNotFoundError):
         publish(csv)  # published once; nothing left to move
+
+
+def test_a_pack_publishes_its_cells_only_at_its_end(tmp_path):
+    """sample_cells, as the pack jobs run it: the second cell fails, and the first stays a complete partial file
+    (Snakemake would delete a published CSV of the failed job); alone, a cell publishes at once."""
+    def sample(cell, data, csv, publish_now):
+        if cell["fail"]:
+            raise RuntimeError("killed")
+        sample_runs(lambda seed: [Events(-1, -1, 3)], 2, csv, progress=False, publish_now=publish_now)
+
+    cells = [{"dataset": "mnist5k", "split": "all", "samples": 10, "fail": fail} for fail in (False, True)]
+    outs = [str(tmp_path / f"cell{i}.csv") for i in range(2)]
+    with pytest.raises(RuntimeError, match="killed"):
+        sample_cells(cells, outs, "data", sample)
+    assert not Path(outs[0]).exists() and partial_of(outs[0]).exists()
+    sample_cells(cells[:1], outs[:1], "data", sample)
+    assert Path(outs[0]).exists() and not partial_of(outs[0]).exists()

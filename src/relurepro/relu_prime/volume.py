@@ -279,6 +279,25 @@ def publish(out_csv: str | Path) -> None:
     partial_of(out_csv).replace(out_csv)
 
 
+def sample_cells(cells: list[dict], outputs: list[str], data_root: str, sample: Callable) -> None:
+    """A job's Monte-Carlo cells (their wildcards), one after another: `sample(cell, data, out_csv, publish_now)`
+    runs one, on its (dataset, split, samples), loaded once per job. A pack (several cells) publishes its CSVs only
+    at its end, so that a pack stopped half-way keeps its finished cells' partial files (Snakemake deletes a failed
+    job's outputs) and resumes them."""
+    from relurepro.data import load_dataset
+
+    data, pack = {}, len(cells) > 1
+    for i, (cell, out) in enumerate(zip(cells, outputs, strict=True)):
+        print(f"cell {i + 1} of {len(cells)}: {out}", flush=True)
+        key = (cell["dataset"], cell["split"], int(cell["samples"]))
+        if key not in data:
+            data[key] = load_dataset(key[0], key[1], root=data_root).subset(key[2])
+        sample(cell, data[key], out, publish_now=not pack)
+    if pack:
+        for out in outputs:
+            publish(out)
+
+
 def sample_runs(run_seed: Callable[[int], list[Events]], runs: int, out_csv: str | Path, *, seed0: int = 0,
                 progress: bool = True, desc: str = "volume", depths: list[int] | None = None,
                 publish_now: bool = True) -> list:
