@@ -107,6 +107,6 @@ def base_rule(name: str) -> str:
 def loader_threads(workers: int, scale: str) -> int:
     """The cores a job with `workers` data-loader workers reserves: its worker count, except at the rehearsal,
     where one batch of miniature data keeps such a job on about one core (benchmark cpu_time / wall 0.6-1.2 for
-    the ImageNet and CIFAR-ResNet jobs), so reserving more left a core idle beside it. The ImageNet loaders still start the paper's workers (the CIFAR
-    ResNets read in-memory tensors and have none)."""
+    the ImageNet and CIFAR-ResNet jobs), so reserving more left a core idle beside it. The ImageNet loaders still
+    start the paper's workers (the CIFAR ResNets read in-memory tensors and have none)."""
     return 1 if scale == "rehearsal" else workers
