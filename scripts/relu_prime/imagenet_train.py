@@ -11,7 +11,7 @@ from relurepro.pipeline import jobs
 from relurepro.activations import ReLUAlpha
 from relurepro.imagenet import COLUMNS, ImageNetConfig, require_imagenet, train_imagenet
 from relurepro.models.resnet import resnet50_imagenet
-from relurepro.numerics import seed_everything
+from relurepro.numerics import deterministic_kernels, seed_everything
 
 mode = jobs.start(snakemake)
 p, w = snakemake.params, snakemake.wildcards
@@ -21,7 +21,7 @@ logging.info("ImageNet folder %s: %s class folders", p.imagenet_dir, counts)
 if mode["deterministic"]:
     # CUDA has no deterministic backward for the max pool and the adaptive average pool of ResNet50: keep the
     # deterministic kernels that exist and warn for the others instead of failing.
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    deterministic_kernels(True, warn_only=True)
 
 alpha, run = float(w.alpha), int(w.run)
 seed = 1000 * run + int(round(100 * alpha))  # explicit, recorded; different per (alpha, run)

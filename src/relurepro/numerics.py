@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 
 import numpy as np
 import torch
@@ -39,7 +40,19 @@ def set_determinism(enabled: bool = True) -> None:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     torch.backends.cudnn.benchmark = not enabled
     torch.backends.cudnn.deterministic = enabled
-    torch.use_deterministic_algorithms(enabled, warn_only=False)
+    deterministic_kernels(enabled)
+
+
+def deterministic_kernels(enabled: bool, *, warn_only: bool = False) -> None:
+    """`torch.use_deterministic_algorithms`, without importing the compiler to set its own flag.
+
+    The torch call imports `torch._inductor` (about 1 s, in every job) only to set `inductor.config.deterministic`,
+    which governs compiled graphs; nothing here compiles. Where the compiler is already loaded its flag is set too.
+    """
+    torch._C._set_deterministic_algorithms(enabled, warn_only=warn_only)
+    inductor_config = sys.modules.get("torch._inductor.config")
+    if inductor_config is not None:
+        inductor_config.deterministic = enabled
 
 
 def seed_everything(seed: int) -> torch.Generator:

@@ -3,6 +3,7 @@ import torch
 from torch import nn
 
 from relurepro import numerics
+from fresh_process import run_fresh
 
 
 def test_dtype_for_bits():
@@ -29,6 +30,26 @@ def test_determinism_toggle():
     numerics.set_determinism(False)
     assert not torch.are_deterministic_algorithms_enabled()
     numerics.set_determinism(True)
+
+
+def test_determinism_without_the_compiler(tmp_path):
+    """set_determinism turns on torch's deterministic kernels without importing torch._inductor (~1 s a job),
+    and sets the compiler's own flag too once the compiler is loaded: checked in a fresh interpreter."""
+    code = """
+import sys, pathlib
+from relurepro import numerics
+numerics.set_determinism(True)
+import torch
+lines = [str(torch.are_deterministic_algorithms_enabled()), str("torch._inductor" in sys.modules)]
+import torch._inductor.config as inductor_config
+numerics.deterministic_kernels(True, warn_only=True)
+lines += [str(inductor_config.deterministic), str(torch.is_deterministic_algorithms_warn_only_enabled())]
+numerics.deterministic_kernels(False)
+lines += [str(inductor_config.deterministic), str(torch.are_deterministic_algorithms_enabled())]
+pathlib.Path(sys.argv[1], "out.txt").write_text(" ".join(lines))
+"""
+    run_fresh(code, tmp_path / "run")
+    assert (tmp_path / "run" / "out.txt").read_text().split() == ["True", "False", "True", "True", "False", "False"]
 
 
 def test_seeding_repeats_draws():

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import torch
 
+from relurepro.numerics import deterministic_kernels
+
 BREAKERS = ("det", "gpu", "ulp", "reorder", "dropout", "random")
 ULP = 2.0 ** -24
 
@@ -30,13 +32,13 @@ def configure(breaker: str, device: torch.device) -> dict:
     if breaker == "gpu":
         if device.type != "cuda":
             raise RuntimeError("symmetry_breaker 'gpu' needs CUDA: its noise is cuDNN's non-deterministic kernels")
-        torch.use_deterministic_algorithms(False)
+        deterministic_kernels(False)
         torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = False, True
         return {"cudnn_deterministic": False, "cudnn_benchmark": True}
     # Every other arm is deterministic, so that only its named mechanism can break symmetry.
     torch.backends.mkldnn.enabled = False
     torch.set_num_threads(1)
-    torch.use_deterministic_algorithms(True)
+    deterministic_kernels(True)
     torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
     return {"mkldnn": False, "threads": 1, "deterministic_algorithms": True}
 
