@@ -5,7 +5,6 @@ from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
-import torch
 
 from relurepro.pipeline import jobs
 from relurepro.activations import ReLUAlpha
