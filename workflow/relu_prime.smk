@@ -5,22 +5,10 @@ from relurepro.relu_prime import volume_mnist
 
 VOL = SC["relu_prime"]["volume_mnist"]
 VOL_DATA = f"{VOL['dataset']}-{VOL['split']}-{VOL['samples']}"
-VOL_CELL = (
-    "results/relu_prime/volume_mlp/{dataset}-{split}-{samples}/variant~{variant}/layers~{layers}/"
-    "neurons~{neurons}/batch~{batch}/bits~{bits}/detector~{detector}/runs~{runs}/runs.csv"
-)
+VOL_CELL = volume_mnist.CELL_CSV
 VOL_CELLS = volume_mnist.cells(VOL)
 # Each cell's wildcards, and its runs CSV.
-VOL_CELL_FIELDS = [
-    dict(
-        dataset=VOL["dataset"],
-        split=VOL["split"],
-        samples=VOL["samples"],
-        detector=VOL["detector"],
-        **c,
-    )
-    for c in VOL_CELLS
-]
+VOL_CELL_FIELDS = [volume_mnist.cell_fields(VOL, c) for c in VOL_CELLS]
 VOL_CELL_CSVS = [VOL_CELL.format(**f) for f in VOL_CELL_FIELDS]
 VOL_PACKS = volume_mnist.cell_packs(VOL_CELLS, VOL["cells_per_job"])
 

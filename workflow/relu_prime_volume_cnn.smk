@@ -4,10 +4,7 @@
 from relurepro.relu_prime import vol_cdf
 
 VOL_CDF = SC["relu_prime"]["vol_cdf"]
-VOL_CDF_CELL = (
-    "results/relu_prime/volume_cnn/{dataset}-{split}-{samples}/protocol~{protocol}/net~{net}/bn~{bn}/"
-    "batch~{batch}/max~{max_batches}/bits~{bits}/detector~{detector}/runs~{runs}/runs.csv"
-)
+VOL_CDF_CELL = vol_cdf.CELL_CSV
 VOL_CDF_CELLS = vol_cdf.cells(VOL_CDF)
 VOL_CDF_CELL_CSVS = [VOL_CDF_CELL.format(**c) for c in VOL_CDF_CELLS]
 VOL_CDF_PACKS = vol_cdf.cell_packs(VOL_CDF_CELLS, VOL_CDF["cells_per_job"])

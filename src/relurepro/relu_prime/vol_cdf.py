@@ -29,6 +29,9 @@ TITLES = {
 }
 # relu_prime S22: the original titled the no-BN SVHN figure "...-BatchNorm"; kept only under paper_quirks.
 QUIRK_TITLES = {"vol_svhn_vgg11_nobn": "SVHN-VGG11-BatchNorm"}
+# A cell's run CSV, from the fields of `cells`.
+CELL_CSV = ("results/relu_prime/volume_cnn/{dataset}-{split}-{samples}/protocol~{protocol}/net~{net}/bn~{bn}/"
+            "batch~{batch}/max~{max_batches}/bits~{bits}/detector~{detector}/runs~{runs}/runs.csv")
 COLORS = {16: "#ff7f0e", 32: "#1f77b4", 64: "#2ca02c"}  # matplotlib's tab10, as the original seaborn plots
 
 # The aggregated CSV (results/relu_prime/vol_cdf.csv): one row per (figure, bits, batch_idx).

@@ -14,6 +14,9 @@ import pandas as pd
 from relurepro.pipeline.packs import Pack, cell_packs as cut_cells
 
 BITS = (16, 32, 64)
+# A cell's run CSV, from `cell_fields`.
+CELL_CSV = ("results/relu_prime/volume_mlp/{dataset}-{split}-{samples}/variant~{variant}/layers~{layers}/"
+            "neurons~{neurons}/batch~{batch}/bits~{bits}/detector~{detector}/runs~{runs}/runs.csv")
 PANELS = ("sample_size", "neurons", "layers", "batch")  # facet order of the original figure
 
 # The aggregated CSV (results/relu_prime/volume_mnist.csv), one row per (panel, x, bits).
@@ -73,6 +76,13 @@ def cells(vol: dict) -> list[dict]:
             jobs.setdefault((v, N, b, bits, runs), []).append(L)
     return [{"variant": v, "layers": "-".join(map(str, sorted(depths))), "neurons": N, "batch": b, "bits": bits,
              "runs": runs} for (v, N, b, bits, runs), depths in jobs.items()]
+
+
+def cell_fields(vol: dict, job: dict) -> dict:
+    """The path fields of a job of `cells` (`CELL_CSV`'s wildcards): the job's own and the figure's data and
+    detector."""
+    return {"dataset": vol["dataset"], "split": vol["split"], "samples": vol["samples"], "detector": vol["detector"],
+            **job}
 
 
 def cell_packs(jobs: list[dict], per_job: int) -> list[Pack]:
