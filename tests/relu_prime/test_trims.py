@@ -195,3 +195,8 @@ def test_tool_exit_status_says_whether_the_trim_keeps(tmp_path):
     done = subprocess.run([sys.executable, str(REPO / "tools" / "trim_runs"), "--candidate", str(bad),
                            "--workdir", str(workdir)], capture_output=True, text=True)
     assert done.returncode != 0 and "not ['volume_stats']" in done.stderr
+    for args, missing in ((["--candidate", str(tmp_path / "none.yaml")], "none.yaml: no such file (the candidate)"),
+                          (["--candidate", str(bad), "--scale", "paper"], "paper.yaml: no such file (the paper scale")):
+        done = subprocess.run([sys.executable, str(REPO / "tools" / "trim_runs"), *args, "--workdir", str(workdir)],
+                              capture_output=True, text=True)
+        assert done.returncode != 0 and missing in done.stderr, done.stderr
