@@ -15,6 +15,7 @@ from relurepro import archives
 from relurepro.pipeline.config import (
     deviations_note,
     expose_library,
+    expose_tools,
     load_scale,
     read_yaml,
 )
@@ -29,6 +30,8 @@ from relurepro.reproducible import pin_source_date
 
 # Jobs import the library from this checkout, also inside --use-conda environments and on cluster nodes.
 expose_library()
+# Shell rules find the project venv's papermill and jupyter without the venv activated.
+expose_tools()
 # Outputs are reproducible files: every job inherits SOURCE_DATE_EPOCH, so matplotlib writes no build time
 # (R's PDFs: scripts/reproducible.R; executed notebooks: papermill_shell).
 pin_source_date()

@@ -29,6 +29,7 @@ from tqdm import tqdm
 
 from relurepro import checkpoints
 from relurepro.archives import check_imagenet
+from relurepro.numerics import ExactZeroCounter
 
 MEAN = (0.485, 0.456, 0.406)
 STD = (0.229, 0.224, 0.225)
@@ -116,24 +117,6 @@ def topk_correct(logits: torch.Tensor, y: torch.Tensor, ks=(1, 5)) -> list[int]:
     return [int(hit[:, :min(k, kmax)].any(dim=1).sum()) for k in ks]
 
 
-class _ZeroCounter:
-    """Exact zeros in the inputs of the given modules, accumulated on the device (no sync per call)."""
-
-    def __init__(self, modules, device):
-        self.zeros = torch.zeros((), dtype=torch.long, device=device)
-        self.entries = 0
-        self._handles = [m.register_forward_pre_hook(self._hook) for m in modules]
-
-    def _hook(self, _module, inputs):
-        x = inputs[0]
-        self.zeros += (x == 0).sum()
-        self.entries += x.numel()
-
-    def close(self):
-        for h in self._handles:
-            h.remove()
-
-
 @torch.no_grad()
 def evaluate(model: nn.Module, loader, device) -> tuple[float, float, float]:
     """Mean loss, top-1 and top-5 accuracy (fractions)."""
@@ -184,32 +167,31 @@ def train_imagenet(model: nn.Module, folder: str | Path, cfg: ImageNetConfig, *,
         epoch_seed = cfg.seed * 100_003 + epoch
         gen = torch.Generator().manual_seed(epoch_seed)
         torch.manual_seed(epoch_seed)
-        counter = _ZeroCounter(relus, device)
         loss_sum, correct, seen, steps = 0.0, 0, 0, 0
         bar = tqdm(loader(train_set, cfg, shuffle=True, generator=gen), desc=f"epoch {epoch}", file=sys.stderr,
                    mininterval=30.0, disable=not progress)
-        for x, y in bar:
-            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-            out = model(x)
-            loss = loss_fn(out, y)
-            value = loss.item()
-            if not math.isfinite(value):
-                diverged = True
-                break
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            loss_sum, steps, seen = loss_sum + value, steps + 1, seen + len(y)
-            correct += topk_correct(out.detach(), y, ks=(1,))[0]
-        counter.close()
+        with ExactZeroCounter(dict(enumerate(relus))) as counter:
+            for x, y in bar:
+                x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+                out = model(x)
+                loss = loss_fn(out, y)
+                value = loss.item()
+                if not math.isfinite(value):
+                    diverged = True
+                    break
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                loss_sum, steps, seen = loss_sum + value, steps + 1, seen + len(y)
+                correct += topk_correct(out.detach(), y, ks=(1,))[0]
         if diverged:
             row = checkpoints.diverged_row(COLUMNS, epoch, lr=lr, seconds=time.perf_counter() - start)
         else:
             scheduler.step()
             val_loss, top1, top5 = evaluate(model, val_loader, device)
             row = {"epoch": epoch, "lr": lr, "train_loss": loss_sum / steps, "train_top1": correct / seen,
-                   "val_loss": val_loss, "val_top1": top1, "val_top5": top5, "exact_zeros": int(counter.zeros),
-                   "relu_inputs": counter.entries, "diverged": False, "seconds": time.perf_counter() - start}
+                   "val_loss": val_loss, "val_top1": top1, "val_top5": top5, "exact_zeros": counter.total_zeros,
+                   "relu_inputs": counter.total_entries, "diverged": False, "seconds": time.perf_counter() - start}
         rows.append(row)
         if checkpoint is not None:
             state = {"recipe": checkpoints.recipe_key(cfg, RESUMABLE_CHANGES),

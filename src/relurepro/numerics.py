@@ -86,19 +86,21 @@ def count_exact_zeros(t: torch.Tensor) -> int:
 class ExactZeroCounter:
     """Counts exact zeros in the inputs of chosen modules (pre-activations) during forward passes.
 
-    Use as a context manager around forward passes; `zeros` and `calls` accumulate per module name.
+    Use as a context manager around forward passes; `zeros` and `entries` accumulate per module name. The zeros
+    add up on the inputs' device and are read once, when `zeros` is asked for: a host sync per ReLU call would
+    stall a GPU's queue at every activation.
     """
 
     def __init__(self, modules: dict[str, torch.nn.Module]):
         self.modules = modules
-        self.zeros = {name: 0 for name in modules}
+        self._zeros = {name: 0 for name in modules}  # ints, then 0-dim tensors on the device of the inputs
         self.entries = {name: 0 for name in modules}
         self._handles = []
 
     def _hook(self, name):
         def hook(_module, inputs):
             x = inputs[0]
-            self.zeros[name] += count_exact_zeros(x)
+            self._zeros[name] = self._zeros[name] + (x.numel() - torch.count_nonzero(x))
             self.entries[name] += x.numel()
 
         return hook
@@ -111,6 +113,10 @@ class ExactZeroCounter:
         for h in self._handles:
             h.remove()
         self._handles = []
+
+    @property
+    def zeros(self) -> dict[str, int]:
+        return {name: int(z) for name, z in self._zeros.items()}
 
     @property
     def total_zeros(self) -> int:

@@ -74,6 +74,17 @@ def test_cpu_step_times_are_read_and_priced_by_the_cost_reader(cpu_run):
     assert any(c.price for c in checks)
 
 
+def test_the_gpu_prices_stay_within_3x_of_the_measured_steps():
+    """config/measured/step_times_cuda.csv: the H200 run of tools/gpu_check that the cost model's GPU step prices
+    were refit from. Every rule it timed at paper size finds its paper job, and no price is flagged."""
+    checks = step_times.run_check(REPO / "config" / "measured" / "step_times_cuda.csv", REPO,
+                                  REPO / "config" / "cost_model.yaml")
+    assert sorted(c.measured.rule for c in checks) == sorted(_tool().STEPS)
+    per_job = {"ro_gradient_errors", "ro_memory"}  # priced per job: no price per step to compare
+    assert all(c.price for c in checks if c.measured.rule not in per_job)
+    assert [(c.measured.rule, c.ratio) for c in checks if c.flagged] == []
+
+
 # -------------------------------------------------------------------------------- the reader, by hand
 
 MODEL = {
@@ -154,12 +165,14 @@ def test_cut_sizes_unmatched_runs_and_per_job_rules_are_not_compared(toy_dag):
     assert not any(c.flagged for c in step_times.compare([toy_row(50.0, paper_size=False)], toy_dag, model))
 
 
-def test_resnet_ode_rules_priced_by_measured_h100_steps_cost_that_step():
-    # ro_cifar_tied's GPU work is its steps x resnet_ode's H100 seconds per step (config/cost_model.yaml: 0.050)
-    model = cost.CostModel(cost.load_model(REPO / "config" / "cost_model.yaml"))
+def test_resnet_ode_rules_priced_by_measured_steps_cost_that_step():
+    # ro_cifar_tied's GPU work is its steps x the seconds per step config/cost_model.yaml holds for it
+    raw = cost.load_model(REPO / "config" / "cost_model.yaml")
+    model = cost.CostModel(raw)
     job = JobInfo(1, "ro_cifar_tied", {}, {"tied": {"epochs": 200, "batch": 128}})
     assert step_times.steps_of(job, model.work(job), model.context()) == 200 * 391
-    assert step_times.step_price(model, job, "cuda") == pytest.approx(0.050)
+    per_step = raw["rules"]["ro_cifar_tied"]["options"]["h100_step_s"]["tied"]
+    assert step_times.step_price(model, job, "cuda") == pytest.approx(per_step)
 
 
 # -------------------------------------------------------------------------------- the tool's verdicts

@@ -1,10 +1,17 @@
 """What the rule files share (relurepro.pipeline.rules): the figure registry, the figures a scale does not compute
 and the papermill command."""
 
+import math
+import os
+import sys
+from pathlib import Path
+
 import pytest
 
+from relurepro.pipeline.config import expose_tools, load_scale, read_yaml
 from relurepro.pipeline.rules import FigureRegistry, not_computed, papermill_shell
 
+REPO = Path(__file__).resolve().parents[2]
 CAPTIONS = {"leaf": {"b": "shows b", "a": "shows a", "c": "shows c"}, "constnet": {"x": "shows x"}}
 
 
@@ -41,13 +48,38 @@ def test_not_computed_figures_of_a_scale():
     assert not_computed(sc) == {
         "leaf/table_lin_un_kerasnet": "kerasnet is not trained at this scale (CPU scale)",
         "leaf/table_bou_fn_kerasnet": "kerasnet is not trained at this scale (CPU scale)",
-        "resnet_ode/tied_imagenet": "the tied ResNet on ImageNet-1k needs about 39 H100-hours and the ImageNet "
-                                    "archive (paper scale only)"}
+        "resnet_ode/tied_imagenet": "the tied ResNet on ImageNet-1k needs about 84 GPU-hours (H100 class, strict "
+                                    "fp32) and the ImageNet archive (paper scale only)"}
     assert not_computed({"leaf": {"nets": ["lenet5", "kerasnet"]}, "resnet_ode": {"imagenet": {"epochs": 1}}}) == {}
+
+
+def test_the_tied_imagenet_page_quotes_the_cost_model():
+    """The hours on the page are the paper run's steps at the step time config/cost_model.yaml holds (measured by
+    tools/gpu_check), so a new measurement that moves them fails here until the page follows."""
+    tied = load_scale(REPO / "config" / "scales" / "paper.yaml")["resnet_ode"]["imagenet"]["tied"]
+    model = read_yaml((REPO / "config" / "cost_model.yaml").read_text())
+    steps = tied["epochs"] * math.ceil(model["datasets"]["imagenet"]["train"] / tied["batch"])
+    hours = steps * model["rules"]["ro_imagenet_run"]["options"]["h100_step_s"]["tied"] / 3600
+    page = not_computed({"leaf": {"nets": ["lenet5", "kerasnet"]}, "resnet_ode": {"imagenet": None}})
+    assert f"about {round(hours)} GPU-hours" in page["resnet_ode/tied_imagenet"]
 
 
 def test_papermill_shell_runs_the_notebook_strips_it_and_exports_html():
     cmd = papermill_shell("-p pdf {output.pdf:q}")
     assert "papermill {input.notebook} {output.notebook} -k python3 --log-output -p pdf {output.pdf:q}" in cmd
     assert "relurepro.strip_notebook {output.notebook:q}" in cmd and cmd.endswith("> {log} 2>&1")
-    assert cmd.startswith("export PATH=$PATH:") and "{params" not in cmd
+    assert cmd.startswith("(papermill ") and "{params" not in cmd
+
+
+def test_papermill_shell_is_the_same_wherever_the_venv_lies(monkeypatch):
+    """The command is part of a rule's code: a path of this machine in it would rerun every notebook from a venv
+    elsewhere. The venv's tools reach the jobs through PATH, appended once."""
+    commands = set()
+    for venv in ("/opt/a/.venv", "/home/b/.venv"):
+        monkeypatch.setattr(sys, "executable", f"{venv}/bin/python")
+        monkeypatch.setenv("PATH", "/usr/bin:/bin")
+        commands.add(papermill_shell("-p pdf {output.pdf:q}"))
+        expose_tools()
+        expose_tools()
+        assert os.environ["PATH"] == f"/usr/bin:/bin:{venv}/bin"
+    assert len(commands) == 1 and "venv" not in commands.pop()

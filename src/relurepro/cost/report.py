@@ -113,7 +113,8 @@ def render(est: Estimate, with_rules: bool = True) -> str:
         f"COST ESTIMATE (not a measurement): scale {est.scale}, device {est.device}, {len(est.dag.jobs)} jobs.",
         f"Based on {est.model_path}: CPU prices calibrated on {est.benchmarks} benchmark file(s) of scale(s) "
         f"{calibrated} ({len(est.model.calibrations)} rules), other prices are the file's priors; GPU prices are "
-        "priors for one H100 in strict fp32. GPU jobs count as GPU-h only.",
+        "for one H100 in strict fp32 (the file says which were measured, by tools/gpu_check). GPU jobs count as "
+        "GPU-h only.",
         "Jobs several figures need are split equally among them; 'alone' = building only that figure.",
         "", figure_table(est.rows), "", "Per paper", "", paper_table(est.papers)]
     if with_rules:

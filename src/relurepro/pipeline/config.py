@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import yaml
@@ -57,3 +58,14 @@ def expose_library() -> None:
     src = str(Path(__file__).resolve().parents[2])  # src/, above the package
     rest = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != src]
     os.environ["PYTHONPATH"] = os.pathsep.join([src, *rest])
+
+
+def expose_tools() -> None:
+    """Append the folder of the Python running Snakemake (the project venv's bin, also when it is not activated)
+    to PATH, so shell rules find its papermill and jupyter; a conda env's own, put first by --use-conda, wins.
+    In the environment, not in the rules' commands: a command is part of a job's code, and a venv at another
+    path would otherwise rerun every notebook."""
+    tools = str(Path(sys.executable).parent)
+    path = [p for p in os.environ.get("PATH", "").split(os.pathsep) if p]
+    if tools not in path:
+        os.environ["PATH"] = os.pathsep.join([*path, tools])

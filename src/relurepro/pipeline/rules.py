@@ -10,10 +10,6 @@ depend on include order either.
 
 from __future__ import annotations
 
-import shlex
-import sys
-from pathlib import Path
-
 PAPERS = ("relu_prime", "uniform_accuracy", "resnet_ode", "leaf", "constnet")
 
 
@@ -78,7 +74,8 @@ def not_computed(sc: dict) -> dict[str, str]:
                     f"{net} is not trained at this scale ({leaf['not_computed_reason']})")
     if sc["resnet_ode"]["imagenet"] is None:
         out["resnet_ode/tied_imagenet"] = (
-            "the tied ResNet on ImageNet-1k needs about 39 H100-hours and the ImageNet archive (paper scale only)")
+            "the tied ResNet on ImageNet-1k needs about 84 GPU-hours (H100 class, strict fp32) and the ImageNet "
+            "archive (paper scale only)")
     return out
 
 
@@ -87,11 +84,11 @@ def papermill_shell(parameters: str) -> str:
     `parameters` (papermill -p options), strip the run's times and random cell id from the executed notebook (a
     rerun is byte-identical), then export its HTML.
 
-    papermill/jupyter: the conda env's with --use-conda, else the ones beside the Python running Snakemake (the
-    project venv, also when it is not activated): that folder is appended to PATH as a fallback."""
-    fallback_bin = shlex.quote(str(Path(sys.executable).parent)).replace("{", "{{").replace("}", "}}")
+    papermill/jupyter: the conda env's with --use-conda, else the ones on PATH (the workflow appends the project
+    venv's: relurepro.pipeline.config.expose_tools). The command names no path of this machine: it is part of the
+    rule's code, and a venv elsewhere would otherwise rerun every notebook."""
     return (
-        f"export PATH=$PATH:{fallback_bin}; (papermill {{input.notebook}} {{output.notebook}} -k python3"
+        f"(papermill {{input.notebook}} {{output.notebook}} -k python3"
         f" --log-output {parameters}"
         " && python -m relurepro.strip_notebook {output.notebook:q}"
         " && jupyter nbconvert --to html {output.notebook:q}) > {log} 2>&1"
