@@ -1,9 +1,13 @@
-"""tools/compare_results, which backs the "no behaviour change" check of a refactor: it must report a changed
-cell, a missing file and a changed header, and leave out only the wall-clock columns."""
+"""tools/compare_results (relurepro.pipeline.results_diff), which backs the "no behaviour change" check of a refactor
+and tools/determinism_check: it must report a changed cell, a missing file and a changed header, a one-ulp change
+in a tensor, an array or any other file, and leave out only the process measurements and TensorBoard logs."""
 
 import importlib.machinery
 import importlib.util
 from pathlib import Path
+
+import numpy as np
+import torch
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,3 +49,26 @@ def test_reports_each_kind_of_difference(tmp_path):
         "rows.csv: 2 rows vs 1",
     ]
     assert tool.main([str(a), str(b)]) == 1
+
+
+def test_a_one_ulp_change_is_found_in_tensors_arrays_and_other_files(tmp_path):
+    tool = _tool()
+    near = float(np.nextafter(0.1, 1.0))
+    for root, value in (("a", 0.1), ("b", near)):
+        (tmp_path / root / "run").mkdir(parents=True)
+        torch.save({"state": {"w": torch.tensor([value, float("nan")], dtype=torch.float64)}, "rows": [1]},
+                   tmp_path / root / "run" / "model.pt")
+        np.savez(tmp_path / root / "run" / "plots.npz", x=np.array([np.nan, value]))
+        (tmp_path / root / "run" / "teachers.json").write_text(repr(value))
+        (tmp_path / root / "run" / "same.pt").write_bytes((tmp_path / "a" / "run" / "model.pt").read_bytes())
+    assert tool.differences(tmp_path / "a", tmp_path / "b") == [
+        "run/model.pt: tensors differ", "run/plots.npz: arrays differ", "run/teachers.json: bytes differ"]
+    assert tool.differences(tmp_path / "a", tmp_path / "a") == []  # NaN equals NaN, in tensors and arrays
+
+
+def test_process_measurements_and_tensorboard_logs_are_left_out(tmp_path):
+    tool = _tool()
+    a = _tree(tmp_path / "a", {"m.csv": "depth,peak_mib,baseline_mib\n1,4.6,623.3\n", "tensorboard/events.1": "a"})
+    b = _tree(tmp_path / "b", {"m.csv": "depth,peak_mib,baseline_mib\n1,5.1,650.0\n", "tensorboard/events.2": "b"})
+    assert tool.differences(a, b) == []
+    assert tool.differences(a, b, ignore=()) == ["m.csv: row 1, column peak_mib: '4.6' vs '5.1'"]
