@@ -51,8 +51,14 @@ def test_exact_detector_equals_the_gradient_pair(rgb, digits, net, protocol, bit
     data = digits if net.net == "mlp" else rgb
     cell = CnnVolumeCell(net, protocol, bits, 100 if protocol == "mnist" else 128, 3 if bits == 16 else 4)
     stream = BatchStream(data, cell)
-    exact = [run_once(cell, stream, s, "exact") for s in seeds]
-    assert exact == [run_once(cell, stream, s, "pair") for s in seeds]
+    # The cifar stream's batches are channels-last views; on an AVX2-only CPU, oneDNN's float32 convolution
+    # backward on them corrupts the heap for this 4-channel ResNet18 (torch 2.14.1: "corrupted size vs. prev_size",
+    # then an abort). The detectors' agreement does not depend on the kernel, so these two cells take PyTorch's own
+    # convolution there. The scales' ResNet18 cells are 8 and 16 channels wide and run under oneDNN.
+    onednn = not (net.net == "resnet18" and bits == 32)
+    with torch.backends.mkldnn.flags(enabled=onednn and torch.backends.mkldnn.is_available()):
+        exact = [run_once(cell, stream, s, "exact") for s in seeds]
+        assert exact == [run_once(cell, stream, s, "pair") for s in seeds]
     firsts = {e.first_batch for e in exact}
     if bits == 16:
         assert (len(firsts) > 1 and -1 in firsts) if mixed else firsts == {0}
