@@ -4,6 +4,7 @@ in a tensor, an array or any other file, and leave out only the process measurem
 
 import importlib.machinery
 import importlib.util
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,9 @@ def test_identical_but_for_wall_clock(tmp_path):
     b = _tree(tmp_path / "b", {"p/x.csv": "epoch,loss,seconds\n1,0.5,9.9\n"})
     assert tool.differences(a, b) == []
     assert tool.main([str(a), str(b)]) == 0
+    # as README runs it: the file itself, by its #! line
+    run = subprocess.run([str(ROOT / "tools" / "compare_results"), str(a), str(b)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
     assert tool.differences(a, b, ignore=()) == ["p/x.csv: row 1, column seconds: '3.2' vs '9.9'"]
 
 
