@@ -4,14 +4,13 @@ and the papermill command."""
 import math
 import os
 import sys
-from pathlib import Path
 
 import pytest
 
+from conftest import REPO
 from relurepro.pipeline.config import expose_tools, load_scale, read_yaml
 from relurepro.pipeline.rules import FigureRegistry, not_computed, papermill_shell
 
-REPO = Path(__file__).resolve().parents[2]
 CAPTIONS = {"leaf": {"b": "shows b", "a": "shows a", "c": "shows c"}, "constnet": {"x": "shows x"}}
 
 
